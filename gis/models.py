@@ -1,0 +1,215 @@
+"""The territory: administrative units, grids and micro-grids (one versioned table) and the
+households placed in them.
+
+Storage CRS: every geometry is EPSG:4326 (WGS84 longitude/latitude). GPS fixes arrive in it,
+CGCS2000 (EPSG:4490) differs from it by centimetres, and PostGIS's geography type measures it in
+metres. GCJ-02/BD-09 input is converted on the way in (gis.coords). See docs/crs.md.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .codes import Level
+
+
+class LevelChoices(models.TextChoices):
+    CITY = Level.CITY, _("City")
+    COUNTY = Level.COUNTY, _("County / district")
+    TOWNSHIP = Level.TOWNSHIP, _("Township / street")
+    VILLAGE = Level.VILLAGE, _("Village / community")
+    GRID = Level.GRID, _("Grid")
+    MICROGRID = Level.MICROGRID, _("Micro-grid")
+
+
+class UnitQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(valid_to__isnull=True)
+
+    def as_of(self, date: datetime.date):
+        """The versions that held on `date` (valid_from inclusive, valid_to exclusive)."""
+        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=date), valid_from__lte=date)
+
+    def at_level(self, level: str):
+        return self.filter(level=level)
+
+    def in_subtree(self, paths):
+        """Units at or below any of the territory paths (an empty list matches nothing)."""
+        condition = Q(pk__in=[])
+        for path in paths:
+            condition |= Q(path=path) | Q(path__startswith=f"{path}/")
+        return self.filter(condition)
+
+    def containing(self, point):
+        # covers, not contains: a point on a shared edge still belongs somewhere.
+        return self.filter(boundary__covers=point)
+
+    def intersecting(self, geometry):
+        return self.filter(boundary__intersects=geometry)
+
+    def in_bbox(self, bbox_polygon):
+        return self.filter(boundary__bboverlaps=bbox_polygon)
+
+
+class Unit(models.Model):
+    """One version of a territorial unit (city ... micro-grid). A boundary change never edits a
+    row: it closes the old version (valid_to) and adds a new one with the same code."""
+
+    level = models.CharField(_("level"), max_length=16, choices=LevelChoices.choices)
+    code = models.CharField(_("division code"), max_length=17)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    parent_code = models.CharField(_("parent code"), max_length=17, blank=True)
+    # Codes from the root down, "/"-joined: a subtree is a prefix, whatever the version rows.
+    path = models.CharField(max_length=200, editable=False)
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326)  # SRID 4326, WGS84
+    area_m2 = models.FloatField(_("area (m²)"), editable=False, default=0)
+    valid_from = models.DateField(_("valid from"), default=datetime.date.today)
+    valid_to = models.DateField(_("valid until"), null=True, blank=True)
+    predecessors = models.ManyToManyField(
+        "self", symmetrical=False, related_name="successors", blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("territorial unit")
+        verbose_name_plural = _("territorial units")
+        ordering = ["code", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(valid_to__isnull=True), name="unit_code_current_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="unit_validity_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.ORDER), name="unit_level_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["path"], opclasses=["varchar_pattern_ops"], name="unit_path_prefix"),
+            models.Index(fields=["level", "code"], name="unit_level_code"),
+            models.Index(fields=["parent_code"], name="unit_parent_code"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.valid_to is None
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def in_subtree(self, paths):
+        condition = Q(pk__in=[])
+        for path in paths:
+            condition |= Q(territory_path=path) | Q(territory_path__startswith=f"{path}/")
+        return self.filter(condition)
+
+    def in_bbox(self, bbox_polygon):
+        return self.filter(location__bboverlaps=bbox_polygon)
+
+    def within(self, geometry):
+        return self.filter(location__coveredby=geometry)
+
+
+class Household(models.Model):
+    """A household (户) as a point. grid, micro_grid and territory_path are set by the database
+    (trigger territory_household_assign) from the current boundaries, on every write and
+    whenever a grid or micro-grid boundary changes."""
+
+    location = models.PointField(_("location"), srid=4326)  # SRID 4326, WGS84
+    address = models.CharField(_("address"), max_length=200)
+    members = models.PositiveSmallIntegerField(_("members"), default=1)
+    elderly_living_alone = models.BooleanField(_("elderly living alone"), default=False)
+    left_behind_children = models.BooleanField(_("left-behind children"), default=False)
+    low_income = models.BooleanField(_("low-income (dibao)"), default=False)
+    disabled = models.BooleanField(_("disabled member"), default=False)
+    party_member = models.BooleanField(_("party-member household"), default=False)
+    key_attention = models.BooleanField(_("key attention"), default=False)
+    # Personal data: shown only to roles that may see it (gis.roles), masked elsewhere.
+    head_name = models.CharField(_("head of household"), max_length=50)
+    head_phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Never the ID number itself: a keyed HMAC-SHA256 (match without storing) and a mask.
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
+    id_number_masked = models.CharField(_("ID number"), max_length=18, blank=True, editable=False)
+    grid = models.ForeignKey(
+        Unit, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+    micro_grid = models.ForeignKey(
+        Unit, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+    territory_path = models.CharField(max_length=200, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(members__gte=1), name="household_members_positive")
+        ]
+        indexes = [
+            models.Index(
+                fields=["territory_path"],
+                opclasses=["varchar_pattern_ops"],
+                name="household_path_prefix",
+            ),
+            models.Index(fields=["id_number_hash"], name="household_id_hash"),
+            models.Index(Upper("head_name"), name="household_head_name_upper"),
+        ]
+
+    def __str__(self):
+        return self.address
+
+
+class RoleChoices(models.TextChoices):
+    COMMANDER = "commander", _("Commander")
+    VILLAGE_OFFICER = "village_officer", _("Village/community officer")
+    GRID_CHIEF = "grid_chief", _("Grid chief")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    MICROGRID_WORKER = "microgrid_worker", _("Micro-grid worker")
+    VOLUNTEER = "volunteer", _("Volunteer")
+    DEPARTMENT_STAFF = "department_staff", _("Department staff")
+    RESIDENT = "resident", _("Resident")
+
+
+class RoleAssignment(models.Model):
+    """A user's role over one node of the territory. Held by code, not by version row, so it
+    survives boundary changes of that node."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=RoleChoices.choices)
+    unit_code = models.CharField(_("territory code"), max_length=17)
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "unit_code"], name="role_assignment_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["unit_code"],
+                condition=Q(role="grid_chief"),
+                name="one_grid_chief_per_grid",
+            ),
+        ]
+        indexes = [models.Index(fields=["unit_code", "role"], name="role_unit_role")]
+
+    def __str__(self):
+        return f"{self.user} {self.role} @ {self.unit_code}"

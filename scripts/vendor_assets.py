@@ -1,0 +1,32 @@
+"""Copy the front-end libraries installed by npm into static/vendor/, so that every page loads
+them from this server (government intranets have no internet). Run by scripts/bootstrap.sh."""
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE = ROOT / "node_modules"
+VENDOR = ROOT / "static" / "vendor"
+
+# (npm package folder, destination under static/vendor/)
+COPIES = [
+    ("leaflet/dist", "leaflet"),
+    ("leaflet-draw/dist", "leaflet/draw"),
+]
+
+
+def main() -> None:
+    for source, target in COPIES:
+        src, dst = NODE / source, VENDOR / target
+        if not src.is_dir():
+            raise SystemExit(f"vendor_assets: {src} is missing; run `npm ci` first")
+        stamp = dst / ".source"
+        signature = str(max(p.stat().st_mtime for p in src.rglob("*")))
+        if stamp.exists() and stamp.read_text() == signature:
+            continue
+        shutil.copytree(src, dst, dirs_exist_ok=True)
+        stamp.write_text(signature)
+
+
+if __name__ == "__main__":
+    main()
