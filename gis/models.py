@@ -96,7 +96,7 @@ class Unit(models.Model):
         ]
         indexes = [
             models.Index(fields=["path"], opclasses=["varchar_pattern_ops"], name="unit_path_prefix"),
-            models.Index(fields=["level", "code"], name="unit_level_code"),
+            models.Index(fields=["code", "valid_from"], name="unit_code_valid_from"),
             models.Index(fields=["parent_code"], name="unit_parent_code"),
         ]
 

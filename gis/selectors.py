@@ -1,0 +1,172 @@
+"""Reads of the territory, always scoped to what the asking user may see. A view that starts
+from these functions cannot leak another territory's data by forgetting a filter."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+
+from . import roles
+from .codes import Level
+from .models import Household, RoleAssignment, RoleChoices, Unit
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    """The subtrees (as code paths) a user may see, per capability."""
+
+    everything: bool = False
+    paths: tuple[str, ...] = ()
+    household_paths: tuple[str, ...] = ()
+    personal_paths: tuple[str, ...] = ()
+    household_write_paths: tuple[str, ...] = ()
+    territory_edit_paths: tuple[str, ...] = ()
+    roles: frozenset = field(default_factory=frozenset)
+
+    def covers(self, path: str, paths: tuple[str, ...] | None = None) -> bool:
+        if self.everything:
+            return True
+        return any(path == p or path.startswith(p + "/") for p in (self.paths if paths is None else paths))
+
+
+def jurisdiction_for(*, user) -> Jurisdiction:
+    if not user or not user.is_authenticated:
+        return Jurisdiction()
+    cached = getattr(user, "_wangge_jurisdiction", None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        result = Jurisdiction(everything=True, roles=frozenset(RoleChoices.values))
+    else:
+        assignments = list(RoleAssignment.objects.filter(user=user).values_list("role", "unit_code"))
+        codes = {code for _, code in assignments}
+        path_of = dict(
+            Unit.objects.filter(code__in=codes)
+            .order_by("code", "-valid_from")
+            .values_list("code", "path")
+        )
+
+        def paths_for(allowed):
+            return tuple(
+                sorted({path_of[c] for r, c in assignments if r in allowed and c in path_of})
+            )
+
+        result = Jurisdiction(
+            paths=paths_for(set(RoleChoices.values)),
+            household_paths=paths_for(roles.SEES_HOUSEHOLDS),
+            personal_paths=paths_for(roles.SEES_PERSONAL_DATA),
+            household_write_paths=paths_for(roles.WRITES_HOUSEHOLDS),
+            territory_edit_paths=paths_for(roles.EDITS_TERRITORY),
+            roles=frozenset(r for r, _ in assignments),
+        )
+    user._wangge_jurisdiction = result
+    return result
+
+
+def units_for_user(*, user, as_of: datetime.date | None = None):
+    """Units in the user's territory: current versions, or those that held on `as_of`."""
+    j = jurisdiction_for(user=user)
+    qs = Unit.objects.all() if j.everything else Unit.objects.in_subtree(j.paths)
+    return qs.as_of(as_of) if as_of else qs.current()
+
+
+def unit_for_user(*, user, code: str, as_of: datetime.date | None = None) -> Unit:
+    """One unit by code; Http404 when it does not exist *or* lies outside the user's territory,
+    so that nobody learns which codes exist elsewhere."""
+    unit = units_for_user(user=user, as_of=as_of).filter(code=code).first()
+    if unit is None:
+        raise Http404("no such unit in your territory")
+    return unit
+
+
+def grid_for_user(*, user, code: str, as_of: datetime.date | None = None) -> Unit:
+    unit = unit_for_user(user=user, code=code, as_of=as_of)
+    if unit.level not in (Level.GRID, Level.MICROGRID):
+        raise Http404("no such grid in your territory")
+    return unit
+
+
+def top_units_for_user(*, user):
+    """The units a user's map starts from: the highest nodes of their territory."""
+    j = jurisdiction_for(user=user)
+    qs = units_for_user(user=user)
+    if j.everything:
+        roots = qs.filter(parent_code="")
+        return roots if roots.exists() else qs.filter(level=Level.COUNTY)
+    tops = [p for p in j.paths if not any(p.startswith(q + "/") for q in j.paths)]
+    return qs.filter(path__in=tops)
+
+
+def households_for_user(*, user):
+    j = jurisdiction_for(user=user)
+    if j.everything:
+        return Household.objects.all()
+    return Household.objects.in_subtree(j.household_paths)
+
+
+def household_for_user(*, user, pk: int) -> Household:
+    household = households_for_user(user=user).filter(pk=pk).first()
+    if household is None:
+        raise Http404("no such household in your territory")
+    return household
+
+
+def may_see_personal_data(*, user, household: Household) -> bool:
+    j = jurisdiction_for(user=user)
+    return j.covers(household.territory_path, j.personal_paths)
+
+
+def unit_figures(*, unit: Unit) -> dict:
+    """Households, population, flags and staff of one unit (its whole subtree)."""
+    households = Household.objects.in_subtree([unit.path])
+    totals = households.aggregate(
+        households=Count("id"),
+        population=Sum("members"),
+        elderly_living_alone=Count("id", filter=Q(elderly_living_alone=True)),
+        left_behind_children=Count("id", filter=Q(left_behind_children=True)),
+        low_income=Count("id", filter=Q(low_income=True)),
+        key_attention=Count("id", filter=Q(key_attention=True)),
+    )
+    totals["population"] = totals["population"] or 0
+    staff = RoleAssignment.objects.filter(unit_code=unit.code).select_related("user")
+    totals["grid_chief"] = next(
+        (_display_name(a.user) for a in staff if a.role == RoleChoices.GRID_CHIEF), None
+    )
+    totals["workers"] = [
+        {"name": _display_name(a.user), "role": a.role}
+        for a in staff
+        if a.role in (RoleChoices.GRID_WORKER, RoleChoices.MICROGRID_WORKER)
+    ]
+    totals["children"] = Unit.objects.current().filter(parent_code=unit.code).count()
+    return totals
+
+
+def household_counts_by_unit(*, units) -> dict[str, tuple[int, int]]:
+    """{code: (households, population)} for many units, one query per path length (units of
+    one level have paths of one length, so the prefix is a plain left())."""
+    by_length: dict[int, dict[str, str]] = {}
+    for unit in units:
+        by_length.setdefault(len(unit.path), {})[unit.path] = unit.code
+    counts = {code: (0, 0) for group in by_length.values() for code in group.values()}
+    with connection.cursor() as cursor:
+        for length, paths in by_length.items():
+            cursor.execute(
+                """
+                SELECT left(territory_path, %s) AS prefix, count(*), coalesce(sum(members), 0)
+                  FROM territory_household
+                 WHERE left(territory_path, %s) = ANY(%s)
+                   AND (length(territory_path) = %s
+                        OR substr(territory_path, %s + 1, 1) = '/')
+                 GROUP BY prefix
+                """,
+                [length, length, list(paths), length, length],
+            )
+            for prefix, n, population in cursor.fetchall():
+                counts[paths[prefix]] = (n, int(population))
+    return counts
+
+
+def _display_name(user) -> str:
+    return (user.last_name + user.first_name) or user.username

@@ -1,0 +1,318 @@
+"""Writes to the territory. Each function is one user action and one transaction; bad input
+raises TerritoryError (or Django's ValidationError) and writes nothing."""
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import shapely
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from . import coords, privacy
+from .boundary_io import RawFeature
+from .codes import CODE_LENGTH, Level, check_code
+from .geometry import check_polygonal, coordinates_out_of_range
+from .models import Household, RoleAssignment, Unit
+from .selectors import jurisdiction_for
+
+
+@dataclass
+class Problem:
+    """One thing wrong with the input: where (feature index or field path), what, and where on
+    the ground (lon, lat in WGS84) when that helps."""
+
+    where: str
+    message: str
+    location: tuple[float, float] | None = None
+
+    def as_dict(self):
+        out = {"where": self.where, "message": self.message}
+        if self.location:
+            out["location"] = list(self.location)
+        return out
+
+
+class TerritoryError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(f"{p.where}: {p.message}" for p in problems[:10]))
+
+
+def to_geos(geometry) -> GEOSGeometry:
+    """A shapely geometry in WGS84 as a GEOS geometry with its SRID (4326)."""
+    return GEOSGeometry(memoryview(shapely.to_wkb(geometry)), srid=4326)
+
+
+# --- units -------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+
+def boundaries_import(
+    *,
+    features: list[RawFeature],
+    level: str,
+    crs: str = coords.WGS84,
+    parent_code: str | None = None,
+    repair: bool = False,
+    replace: bool = False,
+    valid_from: datetime.date | None = None,
+    code: str | None = None,
+    name: str | None = None,
+    user=None,
+    progress: Callable[[Iterable], Iterable] = iter,
+) -> ImportResult:
+    """Import units of one level, all or nothing. Every feature is checked first (geometry,
+    coordinates, codes, parent, duplicates) and every problem is reported at once. With
+    `replace`, a unit whose code exists gets a new version and the old one is retired (never
+    edited). `code`/`name` name a lone feature that carries no properties (a bare geometry)."""
+    try:
+        crs = coords.check_crs(crs)
+    except coords.UnknownCRS as exc:
+        raise TerritoryError([Problem("crs", str(exc))]) from exc
+    if level not in CODE_LENGTH:
+        raise TerritoryError([Problem("level", f"unknown level {level!r}")])
+    if not features:
+        raise TerritoryError([Problem("features", "the input holds no features")])
+    if (code or name) and len(features) != 1:
+        raise TerritoryError([Problem("code", "--code/--name only name a file of one feature")])
+    valid_from = valid_from or datetime.date.today()
+    problems: list[Problem] = []
+    checked = []
+    seen: dict[str, int] = {}
+    parents_needed = set()
+    for feature in progress(features):
+        where = f"feature {feature.index}"
+        props = feature.properties
+        unit_code = str(code or props.get("code") or "").strip()
+        unit_name = str(name or props.get("name") or "").strip()
+        unit_parent = str(parent_code or props.get("parent_code") or "").strip() or None
+        if unit_code:
+            where = f"feature {feature.index} ({unit_code})"
+        if not unit_name:
+            problems.append(Problem(f"{where}.name", "a unit needs a name"))
+        if level not in (Level.CITY, Level.COUNTY) and not unit_parent:
+            problems.append(Problem(f"{where}.parent_code", f"a {level} needs a parent code"))
+        code_problem = check_code(unit_code, level, unit_parent)
+        if code_problem:
+            problems.append(Problem(f"{where}.code", code_problem.message))
+        elif unit_code in seen:
+            problems.append(
+                Problem(f"{where}.code", f"duplicate code {unit_code} (also feature {seen[unit_code]})")
+            )
+        else:
+            seen[unit_code] = feature.index
+        raw_problem = coordinates_out_of_range(feature.geometry) if feature.geometry else None
+        if raw_problem:
+            problems.append(Problem(f"{where}.geometry", raw_problem.message, raw_problem.location))
+            continue
+        geometry = coords.geometry_to_wgs84(feature.geometry, crs) if feature.geometry else None
+        polygon, geo_problems, repaired = check_polygonal(geometry, repair=repair)
+        problems.extend(Problem(f"{where}.geometry", p.message, p.location) for p in geo_problems)
+        if unit_parent:
+            parents_needed.add(unit_parent)
+        checked.append((unit_code, unit_name, props, unit_parent, polygon, repaired))
+
+    existing_parents = set(
+        Unit.objects.current().filter(code__in=parents_needed).values_list("code", flat=True)
+    )
+    for missing in sorted(parents_needed - existing_parents):
+        problems.append(Problem("parent_code", f"unknown parent {missing}: import it first"))
+    if user is not None:
+        j = jurisdiction_for(user=user)
+        paths = dict(Unit.objects.current().filter(code__in=parents_needed).values_list("code", "path"))
+        for parent in sorted(existing_parents):
+            if not j.covers(paths[parent], j.territory_edit_paths):
+                problems.append(Problem("parent_code", f"unknown parent {parent}: import it first"))
+        if level in (Level.CITY, Level.COUNTY) and not j.everything and not parents_needed:
+            problems.append(Problem("level", "only an administrator can import a root unit"))
+    current = set(Unit.objects.current().filter(code__in=list(seen)).values_list("code", flat=True))
+    if current and not replace:
+        for unit_code in sorted(current):
+            problems.append(
+                Problem(f"code {unit_code}", "a current unit has this code (use replace to version it)")
+            )
+    if problems:
+        raise TerritoryError(problems)
+
+    result = ImportResult()
+    with transaction.atomic():
+        for unit_code, unit_name, props, unit_parent, polygon, repaired in checked:
+            fields = dict(
+                level=level,
+                code=unit_code,
+                name=unit_name,
+                name_en=str(props.get("name_en") or ""),
+                parent_code=unit_parent or "",
+                boundary=to_geos(polygon),
+            )
+            if unit_code in current:
+                unit_replace(unit=Unit.objects.current().get(code=unit_code), on_date=valid_from, **fields)
+                result.replaced.append(unit_code)
+            else:
+                Unit.objects.create(valid_from=valid_from, **fields)
+                result.created.append(unit_code)
+            if repaired:
+                result.repaired.append(unit_code)
+        if len(checked) > 100:
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE territory_unit")
+    return result
+
+
+def unit_replace(*, unit: Unit, on_date: datetime.date, **fields) -> Unit:
+    """Retire `unit` on `on_date` and create its successor version (same code unless given)."""
+    if on_date <= unit.valid_from:
+        raise TerritoryError(
+            [Problem("valid_from", f"a new version must start after {unit.valid_from}")]
+        )
+    with transaction.atomic():
+        locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        if locked.valid_to is not None:
+            raise TerritoryError([Problem("code", f"{unit.code} was retired meanwhile")])
+        locked.valid_to = on_date
+        locked.save(update_fields=["valid_to"])
+        values = {
+            "level": locked.level,
+            "code": locked.code,
+            "name": locked.name,
+            "name_en": locked.name_en,
+            "parent_code": locked.parent_code,
+            "boundary": locked.boundary,
+        } | fields
+        successor = Unit.objects.create(valid_from=on_date, **values)
+        successor.predecessors.add(locked)
+    return successor
+
+
+def unit_retire(*, unit: Unit, on_date: datetime.date) -> Unit:
+    with transaction.atomic():
+        locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        if locked.valid_to is not None:
+            raise TerritoryError([Problem("code", f"{unit.code} is already retired")])
+        locked.valid_to = on_date
+        locked.save(update_fields=["valid_to"])
+    return locked
+
+
+def role_assign(*, user, role: str, unit_code: str) -> RoleAssignment:
+    if not Unit.objects.current().filter(code=unit_code).exists():
+        raise TerritoryError([Problem("unit_code", f"unknown unit {unit_code}")])
+    assignment, _ = RoleAssignment.objects.get_or_create(user=user, role=role, unit_code=unit_code)
+    user.__dict__.pop("_wangge_jurisdiction", None)
+    return assignment
+
+
+# --- households --------------------------------------------------------------------------
+
+
+def households_assign(*, area: GEOSGeometry | None = None) -> int:
+    """Place households (all, or those in `area`) in their current grid and micro-grid; returns
+    how many changed. The database does the work (see migration 0002)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT territory_assign_households(%s)", [area])
+        return cursor.fetchone()[0]
+
+
+HOUSEHOLD_FLAGS = (
+    "elderly_living_alone",
+    "left_behind_children",
+    "low_income",
+    "disabled",
+    "party_member",
+    "key_attention",
+)
+
+
+def _household_point(lon, lat, crs) -> Point:
+    try:
+        crs = coords.check_crs(crs)
+    except coords.UnknownCRS as exc:
+        raise ValidationError({"crs": str(exc)}) from exc
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"location": "longitude and latitude must be numbers"}) from exc
+    problem = coordinates_out_of_range(shapely.Point(lon, lat))
+    if problem:
+        raise ValidationError({"location": problem.message})
+    x, y = coords.to_wgs84(lon, lat, crs)
+    return Point(float(x), float(y), srid=4326)
+
+
+def _place_in_territory(point: Point, user) -> Unit:
+    grid = Unit.objects.current().at_level(Level.GRID).containing(point).order_by("code").first()
+    j = jurisdiction_for(user=user) if user is not None else None
+    if grid is None or (j is not None and not j.covers(grid.path, j.household_write_paths)):
+        # The same words whether the point is in nobody's grid or in someone else's.
+        raise ValidationError({"location": "the point is not inside any grid of your territory"})
+    return grid
+
+
+@transaction.atomic
+def household_create(
+    *,
+    lon: float,
+    lat: float,
+    crs: str = coords.WGS84,
+    address: str,
+    head_name: str,
+    members: int = 1,
+    head_phone: str = "",
+    id_number: str = "",
+    user=None,
+    **flags,
+) -> Household:
+    point = _household_point(lon, lat, crs)
+    _place_in_territory(point, user)
+    household = Household(
+        location=point,
+        address=address,
+        head_name=head_name,
+        head_phone=head_phone,
+        members=members,
+        **{f: bool(flags.get(f, False)) for f in HOUSEHOLD_FLAGS},
+    )
+    _set_id_number(household, id_number)
+    household.full_clean(exclude=["grid", "micro_grid", "territory_path"])
+    household.save()
+    household.refresh_from_db(fields=["grid", "micro_grid", "territory_path"])
+    return household
+
+
+@transaction.atomic
+def household_update(*, household: Household, user=None, crs: str = coords.WGS84, **changes) -> Household:
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    if "lon" in changes or "lat" in changes:
+        point = _household_point(
+            changes.pop("lon", household.location.x), changes.pop("lat", household.location.y), crs
+        )
+        _place_in_territory(point, user)
+        household.location = point
+    if "id_number" in changes:
+        _set_id_number(household, changes.pop("id_number"))
+    for name, value in changes.items():
+        if name not in {"address", "head_name", "head_phone", "members", *HOUSEHOLD_FLAGS}:
+            raise ValidationError({name: "this field cannot be changed"})
+        setattr(household, name, value)
+    household.full_clean(exclude=["grid", "micro_grid", "territory_path"])
+    household.save()
+    household.refresh_from_db(fields=["grid", "micro_grid", "territory_path"])
+    return household
+
+
+def _set_id_number(household: Household, id_number: str) -> None:
+    if not id_number:
+        return
+    try:
+        household.id_number_hash = privacy.hash_id_number(id_number)
+        household.id_number_masked = privacy.mask_id_number(id_number)
+    except privacy.InvalidIdNumber as exc:
+        raise ValidationError({"id_number": str(exc)}) from exc
