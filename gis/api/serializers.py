@@ -1,0 +1,149 @@
+import shapely
+from django.contrib.gis.geos import GEOSGeometry
+from rest_framework import serializers
+from rest_framework_gis.fields import GeometrySerializerMethodField
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from gis import coords, privacy
+from gis.codes import Level
+from gis.models import Household, Unit
+
+
+def geometry_in(geometry: GEOSGeometry, crs: str) -> GEOSGeometry:
+    """A stored (WGS84) geometry as GeoJSON-ready GEOS in the requested CRS."""
+    if geometry is None or crs in (coords.WGS84, coords.CGCS2000):
+        return geometry
+    moved = coords.geometry_from_wgs84(shapely.from_wkb(bytes(geometry.wkb)), crs)
+    return GEOSGeometry(memoryview(shapely.to_wkb(moved)))
+
+
+class UnitFeatureSerializer(GeoFeatureModelSerializer):
+    geometry = GeometrySerializerMethodField()
+    households = serializers.SerializerMethodField()
+    population = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Unit
+        geo_field = "geometry"
+        id_field = False  # the code stays in properties, where clients look for it
+        fields = (
+            "code", "name", "name_en", "level", "parent_code", "valid_from", "valid_to",
+            "area_m2", "households", "population",
+        )
+
+    def get_geometry(self, unit) -> GEOSGeometry:
+        shape = getattr(unit, "display_boundary", None) or unit.boundary
+        return geometry_in(shape, self.context.get("crs", coords.WGS84))
+
+    def get_households(self, unit) -> int:
+        return self.context.get("counts", {}).get(unit.code, (0, 0))[0]
+
+    def get_population(self, unit) -> int:
+        return self.context.get("counts", {}).get(unit.code, (0, 0))[1]
+
+
+class GridFeatureSerializer(UnitFeatureSerializer):
+    grid_chief = serializers.SerializerMethodField()
+
+    class Meta(UnitFeatureSerializer.Meta):
+        fields = (*UnitFeatureSerializer.Meta.fields, "grid_chief")
+
+    def get_grid_chief(self, unit) -> str | None:
+        return self.context.get("chiefs", {}).get(unit.code)
+
+
+class UnitFiguresSerializer(serializers.Serializer):
+    households = serializers.IntegerField()
+    population = serializers.IntegerField()
+    elderly_living_alone = serializers.IntegerField()
+    left_behind_children = serializers.IntegerField()
+    low_income = serializers.IntegerField()
+    key_attention = serializers.IntegerField()
+    grid_chief = serializers.CharField(allow_null=True)
+    workers = serializers.ListField(child=serializers.DictField())
+    children = serializers.IntegerField()
+
+
+class HouseholdFeatureSerializer(GeoFeatureModelSerializer):
+    """Names, phones and ID masks are shown in clear only to roles that may see them in this
+    household's territory (context['personal'](household) decides)."""
+
+    location = GeometrySerializerMethodField()
+    grid = serializers.SerializerMethodField()
+    micro_grid = serializers.SerializerMethodField()
+    head_name = serializers.SerializerMethodField()
+    head_phone = serializers.SerializerMethodField()
+    id_number = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Household
+        geo_field = "location"
+        fields = (
+            "id", "address", "members", "elderly_living_alone", "left_behind_children",
+            "low_income", "disabled", "party_member", "key_attention", "head_name",
+            "head_phone", "id_number", "grid", "micro_grid",
+        )
+
+    def _clear(self, household) -> bool:
+        return self.context["personal"](household)
+
+    def get_location(self, household) -> GEOSGeometry:
+        return geometry_in(household.location, self.context.get("crs", coords.WGS84))
+
+    def get_grid(self, household) -> str | None:
+        return _code_of(household.territory_path, Level.GRID)
+
+    def get_micro_grid(self, household) -> str | None:
+        return _code_of(household.territory_path, Level.MICROGRID)
+
+    def get_head_name(self, household) -> str:
+        return household.head_name if self._clear(household) else privacy.mask_name(household.head_name)
+
+    def get_head_phone(self, household) -> str:
+        return household.head_phone if self._clear(household) else privacy.mask_phone(household.head_phone)
+
+    def get_id_number(self, household) -> str:
+        # Only the mask is stored; roles without personal access do not even get that.
+        return household.id_number_masked if self._clear(household) else ""
+
+
+def _code_of(path: str, level: str) -> str | None:
+    from gis.codes import CODE_LENGTH
+
+    for code in (path or "").split("/"):
+        if len(code) == CODE_LENGTH[level]:
+            return code
+    return None
+
+
+class HouseholdWriteSerializer(serializers.Serializer):
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+    crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
+    address = serializers.CharField(max_length=200)
+    head_name = serializers.CharField(max_length=50)
+    head_phone = serializers.RegexField(r"^\+?[\d-]{5,20}$", required=False, allow_blank=True)
+    members = serializers.IntegerField(min_value=1, max_value=99, default=1)
+    id_number = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    elderly_living_alone = serializers.BooleanField(default=False)
+    left_behind_children = serializers.BooleanField(default=False)
+    low_income = serializers.BooleanField(default=False)
+    disabled = serializers.BooleanField(default=False)
+    party_member = serializers.BooleanField(default=False)
+    key_attention = serializers.BooleanField(default=False)
+
+
+class BoundaryImportSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=Level.ORDER)
+    parent_code = serializers.CharField(required=False, allow_blank=True)
+    crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
+    repair = serializers.BooleanField(default=False)
+    replace = serializers.BooleanField(default=False)
+    valid_from = serializers.DateField(required=False)
+    features = serializers.JSONField(help_text="a GeoJSON FeatureCollection")
+
+
+class ImportResultSerializer(serializers.Serializer):
+    created = serializers.ListField(child=serializers.CharField())
+    replaced = serializers.ListField(child=serializers.CharField())
+    repaired = serializers.ListField(child=serializers.CharField())

@@ -1,0 +1,296 @@
+"""Thin API views: parse, call a selector or service, serialize. Every queryset starts from a
+territory-scoped selector."""
+
+import json
+
+from django.conf import settings
+from django.contrib.gis.db.models import GeometryField
+from django.db.models import F, Func, Value
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework_gis.pagination import GeoJsonPagination
+
+from gis import selectors, services
+from gis.boundary_io import FORMATS, BoundaryFileError, features_from_geojson
+from gis.codes import Level
+from gis.exports import units_export
+from gis.models import RoleAssignment, RoleChoices
+from gis.topology import topology_check
+
+from . import params
+from .serializers import (
+    BoundaryImportSerializer,
+    GridFeatureSerializer,
+    HouseholdFeatureSerializer,
+    HouseholdWriteSerializer,
+    ImportResultSerializer,
+    UnitFeatureSerializer,
+    UnitFiguresSerializer,
+)
+
+COMMON = [
+    OpenApiParameter("crs", str, enum=["wgs84", "cgcs2000", "gcj02", "bd09"],
+                     description="CRS of returned coordinates (and of bbox)"),
+    OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat"),
+]
+UNIT_PARAMS = [
+    *COMMON,
+    OpenApiParameter("level", str, enum=list(Level.ORDER)),
+    OpenApiParameter("parent", str, description="only the children of this code"),
+    OpenApiParameter("top", bool, description="only the top units of your territory"),
+    OpenApiParameter("as_of", OpenApiTypes.DATE, description="boundaries that held on this date"),
+    OpenApiParameter("zoom", int, description="map zoom: geometry simplified to half a pixel"),
+]
+
+
+class Pagination(GeoJsonPagination):
+    page_size = 500
+    page_size_query_param = "page_size"
+    max_page_size = 5000
+
+
+class SimplifyPreserveTopology(Func):
+    function = "ST_SimplifyPreserveTopology"
+    output_field = GeometryField(srid=4326)  # SRID 4326, WGS84
+
+
+class UnitList(GenericAPIView):
+    """Units of your territory as a GeoJSON FeatureCollection."""
+
+    serializer_class = UnitFeatureSerializer
+    pagination_class = Pagination
+    levels: tuple[str, ...] | None = None
+
+    def get_queryset(self):
+        request = self.request
+        as_of = params.as_of_param(request)
+        crs = params.crs_param(request)
+        if request.query_params.get("top") in ("1", "true"):
+            qs = selectors.top_units_for_user(user=request.user)
+        else:
+            qs = selectors.units_for_user(user=request.user, as_of=as_of)
+        level = request.query_params.get("level")
+        if level:
+            if level not in Level.ORDER:
+                raise ValidationError({"level": [f"expected one of {', '.join(Level.ORDER)}"]})
+            qs = qs.at_level(level)
+        if self.levels:
+            qs = qs.filter(level__in=self.levels)
+        parent = request.query_params.get("parent")
+        if parent:
+            qs = qs.filter(parent_code=parent)
+        bbox = params.bbox_param(request, crs)
+        if bbox is not None:
+            qs = qs.in_bbox(bbox)
+        tolerance = params.simplify_tolerance(params.zoom_param(request))
+        if tolerance:
+            qs = qs.annotate(display_boundary=SimplifyPreserveTopology(F("boundary"), Value(tolerance)))
+        return qs.order_by("code")
+
+    def extra_context(self, units):
+        return {"counts": selectors.household_counts_by_unit(units=units)}
+
+    @extend_schema(parameters=UNIT_PARAMS)
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        context = {"crs": params.crs_param(request), "request": request, **self.extra_context(page)}
+        return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
+
+
+class GridList(UnitList):
+    """Grids and micro-grids of your territory, with household counts and grid chiefs."""
+
+    serializer_class = GridFeatureSerializer
+    levels = (Level.GRID, Level.MICROGRID)
+
+    def extra_context(self, units):
+        codes = [u.code for u in units]
+        chiefs = {
+            a.unit_code: (a.user.last_name + a.user.first_name) or a.user.username
+            for a in RoleAssignment.objects.filter(unit_code__in=codes, role=RoleChoices.GRID_CHIEF)
+            .select_related("user")
+        }
+        return {**super().extra_context(units), "chiefs": chiefs}
+
+    @extend_schema(parameters=UNIT_PARAMS)
+    def get(self, request):
+        return super().get(request)
+
+
+class UnitDetail(GenericAPIView):
+    serializer_class = UnitFeatureSerializer
+
+    @extend_schema(
+        parameters=[COMMON[0], UNIT_PARAMS[-2]],
+        responses={200: UnitFeatureSerializer},
+        description="One unit as a GeoJSON Feature, with its figures under properties.figures.",
+    )
+    def get(self, request, code):
+        unit = selectors.unit_for_user(user=request.user, code=code, as_of=params.as_of_param(request))
+        figures = selectors.unit_figures(unit=unit)
+        context = {
+            "crs": params.crs_param(request),
+            "counts": {unit.code: (figures["households"], figures["population"])},
+        }
+        data = UnitFeatureSerializer(unit, context=context).data
+        data["properties"]["figures"] = UnitFiguresSerializer(figures).data
+        return Response(data)
+
+
+class UnitTopology(GenericAPIView):
+    @extend_schema(
+        parameters=[UNIT_PARAMS[-2], OpenApiParameter("tolerance_m2", float)],
+        responses={200: OpenApiTypes.OBJECT},
+        description="Gaps, overlaps and spills between this unit's descendants and their parents.",
+    )
+    def get(self, request, code):
+        as_of = params.as_of_param(request)
+        unit = selectors.unit_for_user(user=request.user, code=code, as_of=as_of)
+        try:
+            tolerance = float(request.query_params.get("tolerance_m2", settings.WANGGE_TOPOLOGY_TOLERANCE_M2))
+        except ValueError as exc:
+            raise ValidationError({"tolerance_m2": ["expected a number"]}) from exc
+        return Response(topology_check(unit=unit, as_of=as_of, tolerance_m2=tolerance).as_dict())
+
+
+class UnitExport(GenericAPIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("level", str, enum=list(Level.ORDER), required=True),
+            OpenApiParameter("parent", str),
+            OpenApiParameter("format", str, enum=list(FORMATS)),
+            COMMON[0],
+            UNIT_PARAMS[-2],
+        ],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="Download the units of one level of your territory as GeoJSON or GeoPackage.",
+    )
+    def get(self, request):
+        level = request.query_params.get("level")
+        if level not in Level.ORDER:
+            raise ValidationError({"level": [f"expected one of {', '.join(Level.ORDER)}"]})
+        fmt = request.query_params.get("format", "geojson")
+        if fmt not in FORMATS:
+            raise ValidationError({"format": [f"expected one of {', '.join(FORMATS)}"]})
+        crs = params.crs_param(request)
+        as_of = params.as_of_param(request)
+        units = selectors.units_for_user(user=request.user, as_of=as_of).at_level(level)
+        parent = request.query_params.get("parent")
+        if parent:
+            root = selectors.unit_for_user(user=request.user, code=parent, as_of=as_of)
+            units = units.in_subtree([root.path])
+        try:
+            data, _ = units_export(units=units, fmt=fmt, crs=crs)
+        except BoundaryFileError as exc:
+            raise ValidationError({"format": [str(exc)]}) from exc
+        _, suffix, mime = FORMATS[fmt]
+        response = HttpResponse(data, content_type=mime)
+        response["Content-Disposition"] = f'attachment; filename="{level}-{crs}{suffix}"'
+        return response
+
+
+class UnitImport(GenericAPIView):
+    serializer_class = BoundaryImportSerializer
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        responses={201: ImportResultSerializer},
+        description="Import units of one level from a GeoJSON FeatureCollection, all or nothing. "
+        "Problems come back as HTTP 400 with a path per problem (features[3].geometry, ...).",
+    )
+    def post(self, request):
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.WANGGE_MAX_UPLOAD_BYTES:
+            raise ValidationError({"features": ["upload too large"]})
+        j = selectors.jurisdiction_for(user=request.user)
+        if not (j.everything or j.territory_edit_paths):
+            raise PermissionDenied("your role cannot import boundaries")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        raw = data["features"]
+        features, problems = features_from_geojson(json.dumps(raw) if not isinstance(raw, str) else raw)
+        if problems:
+            return Response(
+                {"detail": "nothing was written",
+                 "errors": [{"where": f"features.{w}" if w else "features", "message": m} for w, m in problems]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        result = services.boundaries_import(
+            features=features, level=data["level"], crs=data["crs"],
+            parent_code=data.get("parent_code") or None, repair=data["repair"],
+            replace=data["replace"], valid_from=data.get("valid_from"), user=request.user,
+        )
+        return Response(ImportResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class HouseholdContextMixin:
+    def _context(self):
+        user = self.request.user
+        return {
+            "crs": params.crs_param(self.request),
+            "personal": lambda h: selectors.may_see_personal_data(user=user, household=h),
+        }
+
+
+class HouseholdList(HouseholdContextMixin, GenericAPIView):
+    """Households of your territory as GeoJSON; personal data masked unless your role may see it."""
+
+    serializer_class = HouseholdFeatureSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self):
+        request = self.request
+        qs = selectors.households_for_user(user=request.user)
+        grid = request.query_params.get("grid")
+        if grid:
+            unit = selectors.grid_for_user(user=request.user, code=grid)
+            qs = qs.in_subtree([unit.path])
+        bbox = params.bbox_param(request, params.crs_param(request))
+        if bbox is not None:
+            qs = qs.in_bbox(bbox)
+        return qs.order_by("id")
+
+    @extend_schema(parameters=[*COMMON, OpenApiParameter("grid", str)])
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(
+            HouseholdFeatureSerializer(page, many=True, context=self._context()).data
+        )
+
+    @extend_schema(request=HouseholdWriteSerializer, responses={201: HouseholdFeatureSerializer})
+    def post(self, request):
+        serializer = HouseholdWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        household = services.household_create(user=request.user, **serializer.validated_data)
+        return Response(
+            HouseholdFeatureSerializer(household, context=self._context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class HouseholdDetail(HouseholdContextMixin, GenericAPIView):
+    serializer_class = HouseholdFeatureSerializer
+
+    @extend_schema(parameters=[COMMON[0]])
+    def get(self, request, pk):
+        household = selectors.household_for_user(user=request.user, pk=pk)
+        return Response(HouseholdFeatureSerializer(household, context=self._context()).data)
+
+    @extend_schema(request=HouseholdWriteSerializer, responses={200: HouseholdFeatureSerializer})
+    def patch(self, request, pk):
+        household = selectors.household_for_user(user=request.user, pk=pk)
+        j = selectors.jurisdiction_for(user=request.user)
+        if not j.covers(household.territory_path, j.household_write_paths):
+            raise NotFound("no such household in your territory")
+        serializer = HouseholdWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = {k: v for k, v in serializer.validated_data.items() if k in request.data}
+        crs = changes.pop("crs", "wgs84")
+        household = services.household_update(household=household, user=request.user, crs=crs, **changes)
+        return Response(HouseholdFeatureSerializer(household, context=self._context()).data)
