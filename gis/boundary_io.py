@@ -2,6 +2,7 @@
 
 import json
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +112,10 @@ def write_units(rows: list[dict], *, fmt: str, crs: str, layer: str = "units") -
         frame = frame.set_crs(None, allow_override=True)
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"{layer}{suffix}"
-        pyogrio.write_dataframe(frame, target, driver=driver, layer=layer)
+        with warnings.catch_warnings():
+            # Deliberate for GCJ-02/BD-09, which no EPSG code describes.
+            warnings.filterwarnings("ignore", message="'crs' was not provided")
+            pyogrio.write_dataframe(frame, target, driver=driver, layer=layer)
         return target.read_bytes()
 
 

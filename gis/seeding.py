@@ -55,31 +55,34 @@ def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=
     # Parents before children: the path trigger reads the parent's path.
     for level in Level.ORDER[2:]:
         Unit.objects.bulk_create([r for r in rows if r.level == level], batch_size=500)
+    with connection.cursor() as cursor:
+        # Statistics before the households arrive: without them the placement trigger's plan
+        # scans every unit for every household (minutes instead of seconds).
+        cursor.execute("ANALYZE territory_unit")
 
     grids = [u for u in territory if u.level == Level.GRID]
     faker = Faker("zh_CN")
     faker.seed_instance(seed)
     households = 0
     now = timezone.now()
-    with connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY territory_household ({', '.join(_COLUMNS)}) FROM STDIN"
-    ) as copy:
-        batches = demo.build_households(
-            grids, scale=scale, seed=seed, progress=lambda items: progress(items, desc="households")
-        )
-        for _code, batch in batches:
-            for h in batch:
-                id_number = _id_number(faker)
-                copy.write_row((
-                    f"SRID=4326;POINT({h.lon} {h.lat})", h.address, h.members,
-                    *(h.flags[f] for f in ("elderly_living_alone", "left_behind_children",
-                                           "low_income", "disabled", "party_member", "key_attention")),
-                    faker.name(), faker.phone_number(), privacy.hash_id_number(id_number),
-                    privacy.mask_id_number(id_number), "", now, now,
-                ))
-                households += 1
-        # Fresh statistics, or the planner picks nested loops over the new rows.
-        cursor.execute("ANALYZE territory_unit")
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f"COPY territory_household ({', '.join(_COLUMNS)}) FROM STDIN"
+        ) as copy:
+            batches = demo.build_households(
+                grids, scale=scale, seed=seed, progress=lambda items: progress(items, desc="households")
+            )
+            for _code, batch in batches:
+                for h in batch:
+                    id_number = _id_number(faker)
+                    copy.write_row((
+                        f"SRID=4326;POINT({h.lon} {h.lat})", h.address, h.members,
+                        *(h.flags[f] for f in ("elderly_living_alone", "left_behind_children",
+                                               "low_income", "disabled", "party_member", "key_attention")),
+                        faker.name(), faker.phone_number(), privacy.hash_id_number(id_number),
+                        privacy.mask_id_number(id_number), "", now, now,
+                    ))
+                    households += 1
         cursor.execute("ANALYZE territory_household")
     by_level = {level: sum(1 for u in territory if u.level == level) for level in Level.ORDER}
     return {"households": households, **{k: v for k, v in by_level.items() if v}}

@@ -39,6 +39,7 @@ shared_buffers = 512MB
 work_mem = 64MB
 maintenance_work_mem = 512MB
 max_connections = 100
+jit = off
 CONF
     fi
     if ! running; then

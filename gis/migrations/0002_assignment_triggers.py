@@ -72,6 +72,13 @@ BEGIN
     RETURN NEW;
 END $$;
 
+-- One point, one lookup: always through the partial GiST indexes, never JIT-compiled. Right
+-- after a bulk load the statistics may say nothing yet, and PostGIS's high function costs can
+-- then push a per-row lookup past jit_above_cost or towards a scan of every unit.
+ALTER FUNCTION territory_household_assign() SET enable_seqscan = off;
+ALTER FUNCTION territory_household_assign() SET jit = off;
+ALTER FUNCTION territory_assign_households(geometry) SET jit = off;
+
 CREATE TRIGGER territory_household_assign BEFORE INSERT OR UPDATE OF location
     ON territory_household FOR EACH ROW EXECUTE FUNCTION territory_household_assign();
 
