@@ -103,9 +103,11 @@ def write_units(rows: list[dict], *, fmt: str, crs: str, layer: str = "units") -
         raise BoundaryFileError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     driver, suffix, _ = FORMATS[fmt]
     crs = coords.check_crs(crs)
-    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=4490 if crs == coords.CGCS2000 else 4326)
-    if frame.empty:
-        frame = gpd.GeoDataFrame({"code": []}, geometry=gpd.GeoSeries([], crs=4326))
+    epsg = 4490 if crs == coords.CGCS2000 else 4326
+    if rows:
+        frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=epsg)
+    else:  # an empty layer still has its columns
+        frame = gpd.GeoDataFrame({"code": [], "name": []}, geometry=gpd.GeoSeries([], crs=epsg))
     if crs in (coords.GCJ02, coords.BD09):
         frame["geometry"] = coords.geometry_from_wgs84(frame.geometry.values, crs)
         # GCJ-02/BD-09 have no EPSG code: the layer carries no CRS, the file name says it.

@@ -144,27 +144,31 @@ def unit_figures(*, unit: Unit) -> dict:
 
 
 def household_counts_by_unit(*, units) -> dict[str, tuple[int, int]]:
-    """{code: (households, population)} for many units, one query per path length (units of
-    one level have paths of one length, so the prefix is a plain left())."""
+    """{code: (households, population)} for many units in one query. Units of one level have
+    paths of one length, so per level the prefix is a plain left(); levels are UNION ALLed."""
     by_length: dict[int, dict[str, str]] = {}
     for unit in units:
         by_length.setdefault(len(unit.path), {})[unit.path] = unit.code
     counts = {code: (0, 0) for group in by_length.values() for code in group.values()}
+    if not by_length:
+        return counts
+    parts, args = [], []
+    for length, paths in by_length.items():
+        parts.append(
+            """
+            SELECT left(territory_path, %s) AS prefix, count(*), coalesce(sum(members), 0)
+              FROM territory_household
+             WHERE left(territory_path, %s) = ANY(%s)
+               AND (length(territory_path) = %s OR substr(territory_path, %s + 1, 1) = '/')
+             GROUP BY prefix
+            """
+        )
+        args += [length, length, list(paths), length, length]
+    paths_to_code = {p: c for group in by_length.values() for p, c in group.items()}
     with connection.cursor() as cursor:
-        for length, paths in by_length.items():
-            cursor.execute(
-                """
-                SELECT left(territory_path, %s) AS prefix, count(*), coalesce(sum(members), 0)
-                  FROM territory_household
-                 WHERE left(territory_path, %s) = ANY(%s)
-                   AND (length(territory_path) = %s
-                        OR substr(territory_path, %s + 1, 1) = '/')
-                 GROUP BY prefix
-                """,
-                [length, length, list(paths), length, length],
-            )
-            for prefix, n, population in cursor.fetchall():
-                counts[paths[prefix]] = (n, int(population))
+        cursor.execute(" UNION ALL ".join(parts), args)
+        for prefix, n, population in cursor.fetchall():
+            counts[paths_to_code[prefix]] = (n, int(population))
     return counts
 
 

@@ -248,12 +248,15 @@ def _household_point(lon, lat, crs) -> Point:
 
 
 def _place_in_territory(point: Point, user) -> Unit:
-    grid = Unit.objects.current().at_level(Level.GRID).containing(point).order_by("code").first()
+    """The smallest current cell (micro-grid, else grid) holding `point`, if the user may
+    write there."""
+    cells = Unit.objects.current().filter(level__in=(Level.GRID, Level.MICROGRID)).containing(point)
+    cell = max(cells.order_by("-code"), key=lambda u: len(u.code), default=None)
     j = jurisdiction_for(user=user) if user is not None else None
-    if grid is None or (j is not None and not j.covers(grid.path, j.household_write_paths)):
+    if cell is None or (j is not None and not j.covers(cell.path, j.household_write_paths)):
         # The same words whether the point is in nobody's grid or in someone else's.
         raise ValidationError({"location": "the point is not inside any grid of your territory"})
-    return grid
+    return cell
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework_gis.pagination import GeoJsonPagination
@@ -159,7 +160,15 @@ class UnitTopology(GenericAPIView):
         return Response(topology_check(unit=unit, as_of=as_of, tolerance_m2=tolerance).as_dict())
 
 
+class FileDownloadNegotiation(DefaultContentNegotiation):
+    """`?format=gpkg` names the file format here, not a DRF renderer."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class UnitExport(GenericAPIView):
+    content_negotiation_class = FileDownloadNegotiation
     @extend_schema(
         parameters=[
             OpenApiParameter("level", str, enum=list(Level.ORDER), required=True),

@@ -1,0 +1,135 @@
+"""Every endpoint and page against every role: nothing outside one's territory is returned or
+changed, and objects outside it are 404 (never 403, which would confirm they exist)."""
+
+import pytest
+from django.urls import reverse
+
+from conftest import HOUSEHOLD_POINTS, ROLES
+
+pytestmark = pytest.mark.django_db
+
+ALL_UNITS = {"411381", "411381001", "411381101", "411381001001", "411381101201",
+             "411381001001001", "411381001001002", "411381101201001",
+             "41138100100100101", "41138100100100102"}
+
+
+def subtree(code):
+    return {c for c in ALL_UNITS if c.startswith(code)}
+
+
+def codes(response):
+    return {f["properties"]["code"] for f in response.json()["features"]}
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_unit_list_is_the_role_subtree(territory, api, role):
+    client = api(territory.users[role])
+    response = client.get(reverse("api-units"), {"page_size": 100})
+    assert response.status_code == 200
+    assert codes(response) == subtree(ROLES[role][0])
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_unit_detail_outside_is_404(territory, api, role):
+    client = api(territory.users[role])
+    inside = subtree(ROLES[role][0])
+    for code in sorted(ALL_UNITS):
+        for name in ("api-unit", "api-unit-topology"):
+            status = client.get(reverse(name, args=[code])).status_code
+            assert status == (200 if code in inside else 404), (role, name, code)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_grids_list_is_scoped(territory, api, role):
+    response = api(territory.users[role]).get(reverse("api-grids"))
+    expected = {c for c in subtree(ROLES[role][0]) if len(c) >= 15}
+    assert codes(response) == expected
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_households_are_scoped_and_masked(territory, api, role):
+    _, visible, clear = ROLES[role]
+    client = api(territory.users[role])
+    response = client.get(reverse("api-households"))
+    assert response.status_code == 200
+    by_address = {f["properties"]["address"].split()[0]: f for f in response.json()["features"]}
+    assert set(by_address) == visible
+    for key, feature in by_address.items():
+        household = territory.households[key]
+        props = feature["properties"]
+        if clear:
+            assert props["head_name"] == household.head_name
+            assert props["head_phone"] == household.head_phone
+        else:
+            assert props["head_name"] != household.head_name and "*" in props["head_name"]
+            assert household.head_phone not in props["head_phone"]
+            assert props["id_number"] == ""
+    for key in HOUSEHOLD_POINTS:
+        status = client.get(reverse("api-household", args=[territory.households[key].pk])).status_code
+        assert status == (200 if key in visible else 404), (role, key)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_household_writes_only_inside(territory, api, role):
+    client = api(territory.users[role])
+    may_write = ROLES[role][2]
+    for key, (x, y) in HOUSEHOLD_POINTS.items():
+        inside = key in ROLES[role][1]
+        household = territory.households[key]
+        response = client.patch(reverse("api-household", args=[household.pk]),
+                                {"address": "改过的地址"}, format="json")
+        assert response.status_code == (200 if inside and may_write else 404), (role, key)
+        household.refresh_from_db()
+        assert (household.address == "改过的地址") == (inside and may_write)
+        created = client.post(reverse("api-households"),
+                              {"lon": x + 0.001, "lat": y, "address": "新户", "head_name": "李四"},
+                              format="json")
+        assert created.status_code == (201 if inside and may_write else 400), (role, key)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_export_is_scoped(territory, api, role):
+    import json
+
+    response = api(territory.users[role]).get(reverse("api-units-export"), {"level": "grid"})
+    assert response.status_code == 200
+    exported = {f["properties"]["code"] for f in json.loads(response.content)["features"]}
+    assert exported == {c for c in subtree(ROLES[role][0]) if len(c) == 15}
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_import_only_below_own_territory(territory, api, role):
+    feature = {"type": "Feature", "properties": {"code": "411381101201002", "name": "新网格"},
+               "geometry": {"type": "Polygon", "coordinates": [[[112.1, 32.6], [112.11, 32.6],
+                                                                [112.11, 32.61], [112.1, 32.6]]]}}
+    response = api(territory.users[role]).post(
+        reverse("api-units-import"),
+        {"level": "grid", "parent_code": "411381101201",
+         "features": {"type": "FeatureCollection", "features": [feature]}},
+        format="json",
+    )
+    # Only the county commander's territory holds 411381101201. The township commander may import,
+    # but not there (it is "unknown" to them); other roles may not import at all.
+    expected = {"commander": 201, "township_commander": 400}.get(role, 403)
+    assert response.status_code == expected
+    allowed = expected == 201
+    from gis.models import Unit
+
+    assert Unit.objects.filter(code="411381101201002").exists() == allowed
+
+
+@pytest.mark.parametrize("role", [*ROLES, "anonymous"])
+def test_pages(territory, client, role):
+    if role != "anonymous":
+        client.force_login(territory.users[role])
+    response = client.get(reverse("map"))
+    assert response.status_code == (302 if role == "anonymous" else 200)
+    admin = client.get(reverse("admin:index"))
+    assert admin.status_code == 302  # no demo role but the superuser is staff
+    api_response = client.get(reverse("api-units"))
+    assert api_response.status_code == (403 if role == "anonymous" else 200)
+
+
+def test_superuser_sees_everything(territory, api):
+    response = api(territory.users["admin"]).get(reverse("api-units"), {"page_size": 100})
+    assert codes(response) == ALL_UNITS
