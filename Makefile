@@ -22,8 +22,11 @@ test: bootstrap
 	$(PY) manage.py makemigrations --check --dry-run -v 0 --settings=config.settings.test && \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks run on their own database (city scale, seeded on first use); never in CI.
+BENCH_DB_URL = $${WANGGE_BENCH_DATABASE_URL:-$$(scripts/db.sh start wangge_bench)}
+
 bench: bootstrap
-	@export DATABASE_URL=$(DB_URL) DJANGO_SETTINGS_MODULE=config.settings.local; \
+	@export DATABASE_URL=$(BENCH_DB_URL) DJANGO_SETTINGS_MODULE=config.settings.local; \
 	$(PY) bench/assign_households.py
 
 stop:

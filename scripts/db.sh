@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The embedded default database: a project-local PostgreSQL 15 + PostGIS cluster under var/.
-# Used only when DATABASE_URL is not set. `db.sh start` prints the DATABASE_URL to use.
+# Used only when DATABASE_URL is not set. `db.sh start [DBNAME]` prints the DATABASE_URL to use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,8 @@ else
 fi
 
 running() { as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+
+DBNAME=${2:-wangge}
 
 case "${1:-start}" in
   start)
@@ -47,15 +49,15 @@ CONF
       as_owner "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null
     fi
     if ! "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U wangge -d postgres -tAc \
-        "select 1 from pg_database where datname='wangge'" | grep -q 1; then
-      "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U wangge wangge
+        "select 1 from pg_database where datname='$DBNAME'" | grep -q 1; then
+      "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U wangge "$DBNAME"
     fi
     # In template1 too, so that test databases get PostGIS without a superuser step.
-    for db in template1 wangge; do
+    for db in template1 "$DBNAME"; do
       "$PGBIN/psql" -q -h 127.0.0.1 -p "$PGPORT" -U wangge -d "$db" \
         -c "create extension if not exists postgis" >/dev/null
     done
-    echo "postgis://wangge@127.0.0.1:$PGPORT/wangge"
+    echo "postgis://wangge@127.0.0.1:$PGPORT/$DBNAME"
     ;;
   stop)
     if [ -f "$DATA/PG_VERSION" ] && running; then
