@@ -58,8 +58,13 @@ class Territory:
 def territory(db):
     units = {}
     for level, code, parent, bounds in LAYOUT:
-        units[code] = UnitFactory(level=level, code=code, parent_code=parent, boundary=box(*bounds),
-                                  name=f"{level}-{code}")
+        units[code] = UnitFactory(
+            level=level,
+            code=code,
+            parent_code=parent,
+            boundary=box(*bounds),
+            name=f"{level}-{code}",
+        )
     households = {
         key: HouseholdFactory(location=Point(x, y, srid=4326), address=f"{key} 1号")
         for key, (x, y) in HOUSEHOLD_POINTS.items()

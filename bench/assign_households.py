@@ -39,7 +39,9 @@ UPDATE territory_household h SET grid_id = g.id
 
 def reset():
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE territory_household SET grid_id = NULL, micro_grid_id = NULL, territory_path = ''")
+        cursor.execute(
+            "UPDATE territory_household SET grid_id = NULL, micro_grid_id = NULL, territory_path = ''"
+        )
         cursor.execute("VACUUM ANALYZE territory_household")
 
 
@@ -74,7 +76,9 @@ def main():
     with connection.cursor() as cursor:
         cursor.execute("SELECT ST_X(location), ST_Y(location) FROM territory_household")
         xy = np.array(cursor.fetchall(), dtype=float)
-        cursor.execute("SELECT ST_AsBinary(boundary) FROM territory_unit WHERE level = 'grid' AND valid_to IS NULL")
+        cursor.execute(
+            "SELECT ST_AsBinary(boundary) FROM territory_unit WHERE level = 'grid' AND valid_to IS NULL"
+        )
         polygons = shapely.from_wkb([bytes(row[0]) for row in cursor.fetchall()])
     points = shapely.points(xy)
     start = time.perf_counter()
@@ -86,11 +90,18 @@ def main():
     for name, seconds in (("project", project_s), ("raw", raw_s), ("strtree", strtree_s)):
         print(f"{name:<10}{seconds:>10.2f}{households / seconds:>14,.0f}{seconds / raw_s:>9.2f}")
     print(f"placed by the project path: {placed:,}; pairs found by STRtree: {pairs.shape[1]:,}")
-    print(json.dumps({
-        "households": households, "grids": grids, "project_s": round(project_s, 3),
-        "raw_s": round(raw_s, 3), "strtree_s": round(strtree_s, 3),
-        "ratio": round(project_s / raw_s, 3),
-    }))
+    print(
+        json.dumps(
+            {
+                "households": households,
+                "grids": grids,
+                "project_s": round(project_s, 3),
+                "raw_s": round(raw_s, 3),
+                "strtree_s": round(strtree_s, 3),
+                "ratio": round(project_s / raw_s, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,19 @@ class UnitAdmin(LeafletGeoAdmin):
     list_filter = ("level", ("valid_to", admin.EmptyFieldListFilter))
     search_fields = ("code", "name", "name_en")
     readonly_fields = ("path", "area_m2", "valid_to", "created_at")
-    fields = ("level", "code", "name", "name_en", "parent_code", "boundary", "valid_from",
-              "valid_to", "path", "area_m2", "created_at")
+    fields = (
+        "level",
+        "code",
+        "name",
+        "name_en",
+        "parent_code",
+        "boundary",
+        "valid_from",
+        "valid_to",
+        "path",
+        "area_m2",
+        "created_at",
+    )
     ordering = ("code", "-valid_from")
     show_full_result_count = False
 
@@ -32,14 +43,19 @@ class UnitAdmin(LeafletGeoAdmin):
             original = Unit.objects.get(pk=obj.pk)
             try:
                 successor = services.unit_replace(
-                    unit=original, on_date=datetime.date.today(), boundary=obj.boundary,
-                    name=obj.name, name_en=obj.name_en,
+                    unit=original,
+                    on_date=datetime.date.today(),
+                    boundary=obj.boundary,
+                    name=obj.name,
+                    name_en=obj.name_en,
                 )
             except services.TerritoryError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return
             obj.pk = successor.pk
-            self.message_user(request, f"{original.code}: new boundary version from today; the old one is kept.")
+            self.message_user(
+                request, f"{original.code}: new boundary version from today; the old one is kept."
+            )
             return
         super().save_model(request, obj, form, change)
 

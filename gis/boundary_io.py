@@ -38,7 +38,9 @@ def read_boundary_file(path, *, crs: str) -> list[RawFeature]:
     try:
         frame = pyogrio.read_dataframe(path)
     except Exception as exc:  # pyogrio raises several DataSourceError kinds
-        raise BoundaryFileError(f"{path}: cannot be read as GeoJSON/GeoPackage/Shapefile: {exc}") from exc
+        raise BoundaryFileError(
+            f"{path}: cannot be read as GeoJSON/GeoPackage/Shapefile: {exc}"
+        ) from exc
     declared = frame.crs
     if declared is not None and CRS.from_user_input(declared).to_epsg() not in GEOGRAPHIC_EPSG:
         if coords.check_crs(crs) not in (coords.WGS84, coords.CGCS2000):
@@ -93,8 +95,10 @@ def features_from_geojson(data) -> tuple[list[RawFeature], list[tuple[str, str]]
     return features, problems
 
 
-FORMATS = {"geojson": ("GeoJSON", ".geojson", "application/geo+json"),
-           "gpkg": ("GPKG", ".gpkg", "application/geopackage+sqlite3")}
+FORMATS = {
+    "geojson": ("GeoJSON", ".geojson", "application/geo+json"),
+    "gpkg": ("GPKG", ".gpkg", "application/geopackage+sqlite3"),
+}
 
 
 def write_units(rows: list[dict], *, fmt: str, crs: str, layer: str = "units") -> bytes:

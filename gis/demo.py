@@ -18,22 +18,94 @@ from .geometry import as_multipolygon
 
 STREETS = ["古城街道", "花洲街道", "新华街道", "湍河街道", "东城街道", "团结路街道"]
 TOWNS = [
-    "罗庄镇", "汲滩镇", "穰东镇", "孟楼镇", "林扒镇", "构林镇", "十林镇", "张村镇", "都司镇",
-    "赵集镇", "刘集镇", "桑庄镇", "彭桥镇", "白牛镇", "腰店镇", "九龙镇", "文渠镇", "高集镇",
-    "夏集镇", "小杨营镇", "裴营乡", "陶营乡",
+    "罗庄镇",
+    "汲滩镇",
+    "穰东镇",
+    "孟楼镇",
+    "林扒镇",
+    "构林镇",
+    "十林镇",
+    "张村镇",
+    "都司镇",
+    "赵集镇",
+    "刘集镇",
+    "桑庄镇",
+    "彭桥镇",
+    "白牛镇",
+    "腰店镇",
+    "九龙镇",
+    "文渠镇",
+    "高集镇",
+    "夏集镇",
+    "小杨营镇",
+    "裴营乡",
+    "陶营乡",
 ]
 TOWN_PINYIN = {
-    "古城街道": "Gucheng Subdistrict", "花洲街道": "Huazhou Subdistrict", "新华街道": "Xinhua Subdistrict",
-    "湍河街道": "Tuanhe Subdistrict", "东城街道": "Dongcheng Subdistrict", "团结路街道": "Tuanjielu Subdistrict",
+    "古城街道": "Gucheng Subdistrict",
+    "花洲街道": "Huazhou Subdistrict",
+    "新华街道": "Xinhua Subdistrict",
+    "湍河街道": "Tuanhe Subdistrict",
+    "东城街道": "Dongcheng Subdistrict",
+    "团结路街道": "Tuanjielu Subdistrict",
 }
 COMMUNITY_WORDS = [
-    "和平", "幸福", "建设", "光明", "人民", "新华", "团结", "文化", "健康", "花园", "春晖", "丹江",
-    "湍北", "城南", "城北", "北京路", "南京路", "新城", "解放", "育才", "向阳", "振兴", "前进", "朝阳",
+    "和平",
+    "幸福",
+    "建设",
+    "光明",
+    "人民",
+    "新华",
+    "团结",
+    "文化",
+    "健康",
+    "花园",
+    "春晖",
+    "丹江",
+    "湍北",
+    "城南",
+    "城北",
+    "北京路",
+    "南京路",
+    "新城",
+    "解放",
+    "育才",
+    "向阳",
+    "振兴",
+    "前进",
+    "朝阳",
 ]
 VILLAGE_SUFFIXES = ["庄", "营", "楼", "集", "湾", "岗", "寨", "店", "岭", "桥", "洼", "坡"]
-ROADS = ["新华路", "仲景路", "三贤路", "团结路", "人民路", "南京路", "北京路", "雷锋路", "湍河路", "文化路"]
+ROADS = [
+    "新华路",
+    "仲景路",
+    "三贤路",
+    "团结路",
+    "人民路",
+    "南京路",
+    "北京路",
+    "雷锋路",
+    "湍河路",
+    "文化路",
+]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-NUMERALS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五"]
+NUMERALS = [
+    "一",
+    "二",
+    "三",
+    "四",
+    "五",
+    "六",
+    "七",
+    "八",
+    "九",
+    "十",
+    "十一",
+    "十二",
+    "十三",
+    "十四",
+    "十五",
+]
 
 SCALES = {
     # urban: households per community grid; rural: per villagers' group grid;
@@ -116,9 +188,18 @@ def _split(parent: MultiPolygon, count: int, rng, *, relax=2, centre=None, sprea
     return [c for c in cells if not c.is_empty]
 
 
-def build_territory(county: MultiPolygon, *, county_code: str, county_name: str, seed: int,
-                    townships: int = 28, villages: int = 626, grids: int = 6125,
-                    microgrid_grids: int = 12, progress=iter):
+def build_territory(
+    county: MultiPolygon,
+    *,
+    county_code: str,
+    county_name: str,
+    seed: int,
+    townships: int = 28,
+    villages: int = 626,
+    grids: int = 6125,
+    microgrid_grids: int = 12,
+    progress=iter,
+):
     """All units from county to micro-grid, as DemoUnit rows in parent-before-child order."""
     rng = np.random.default_rng(seed)
     county = as_multipolygon(county)
@@ -156,8 +237,15 @@ def build_territory(county: MultiPolygon, *, county_code: str, county_name: str,
                 name = f"{SURNAMES[rng.integers(len(SURNAMES))]}{VILLAGE_SUFFIXES[rng.integers(len(VILLAGE_SUFFIXES))]}村"
                 code = f"{town.code}{200 + j + 1:03d}"
             village_units.append(
-                DemoUnit("village", code, name, town.code, cell, urban=town.urban,
-                         full_density=town.urban and j == 0)
+                DemoUnit(
+                    "village",
+                    code,
+                    name,
+                    town.code,
+                    cell,
+                    urban=town.urban,
+                    full_density=town.urban and j == 0,
+                )
             )
     units += village_units
 
@@ -173,10 +261,21 @@ def build_territory(county: MultiPolygon, *, county_code: str, county_name: str,
         else:
             count = max(2, round(remaining * village.boundary.area / rural_area))
         for k, cell in enumerate(_split(village.boundary, count, rng)):
-            label = f"第{NUMERALS[k % len(NUMERALS)]}网格" if village.urban else f"第{NUMERALS[k % len(NUMERALS)]}村民小组"
+            label = (
+                f"第{NUMERALS[k % len(NUMERALS)]}网格"
+                if village.urban
+                else f"第{NUMERALS[k % len(NUMERALS)]}村民小组"
+            )
             grid_units.append(
-                DemoUnit("grid", f"{village.code}{k + 1:03d}", f"{village.name}{label}", village.code,
-                         cell, urban=village.urban, full_density=village.full_density)
+                DemoUnit(
+                    "grid",
+                    f"{village.code}{k + 1:03d}",
+                    f"{village.name}{label}",
+                    village.code,
+                    cell,
+                    urban=village.urban,
+                    full_density=village.full_density,
+                )
             )
     units += grid_units
 
@@ -184,8 +283,16 @@ def build_territory(county: MultiPolygon, *, county_code: str, county_name: str,
     dense = [g for g in grid_units if g.full_density][:microgrid_grids]
     for grid in dense:
         for m, cell in enumerate(_split(grid.boundary, 8, rng, relax=3)):
-            units.append(DemoUnit("microgrid", f"{grid.code}{m + 1:02d}",
-                                  f"{grid.name}{m + 1}号微网格", grid.code, cell, urban=True))
+            units.append(
+                DemoUnit(
+                    "microgrid",
+                    f"{grid.code}{m + 1:02d}",
+                    f"{grid.name}{m + 1}号微网格",
+                    grid.code,
+                    cell,
+                    urban=True,
+                )
+            )
     return units
 
 
@@ -244,4 +351,8 @@ def _household(x, y, address, rng) -> DemoHousehold:
 
 
 def polygon_count(geometry) -> int:
-    return len(geometry.geoms) if isinstance(geometry, MultiPolygon) else int(isinstance(geometry, Polygon))
+    return (
+        len(geometry.geoms)
+        if isinstance(geometry, MultiPolygon)
+        else int(isinstance(geometry, Polygon))
+    )

@@ -59,7 +59,11 @@ def check_polygonal(geometry, *, repair: bool = False):
     if geometry is None or geometry.is_empty:
         return None, [GeometryProblem("geometry is missing or empty")], False
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        return None, [GeometryProblem(f"expected a Polygon or MultiPolygon, got {geometry.geom_type}")], False
+        return (
+            None,
+            [GeometryProblem(f"expected a Polygon or MultiPolygon, got {geometry.geom_type}")],
+            False,
+        )
     problem = coordinates_out_of_range(geometry)
     if problem:
         return None, [problem], False
@@ -70,5 +74,13 @@ def check_polygonal(geometry, *, repair: bool = False):
         return None, [GeometryProblem(f"invalid geometry: {reason}", _location_of(reason))], False
     fixed = as_multipolygon(shapely.make_valid(geometry))
     if fixed.is_empty or not fixed.is_valid:
-        return None, [GeometryProblem(f"invalid geometry that cannot be repaired: {reason}", _location_of(reason))], False
+        return (
+            None,
+            [
+                GeometryProblem(
+                    f"invalid geometry that cannot be repaired: {reason}", _location_of(reason)
+                )
+            ],
+            False,
+        )
     return fixed, [], True

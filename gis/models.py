@@ -90,12 +90,12 @@ class Unit(models.Model):
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
                 name="unit_validity_ordered",
             ),
-            models.CheckConstraint(
-                condition=Q(level__in=Level.ORDER), name="unit_level_known"
-            ),
+            models.CheckConstraint(condition=Q(level__in=Level.ORDER), name="unit_level_known"),
         ]
         indexes = [
-            models.Index(fields=["path"], opclasses=["varchar_pattern_ops"], name="unit_path_prefix"),
+            models.Index(
+                fields=["path"], opclasses=["varchar_pattern_ops"], name="unit_path_prefix"
+            ),
             models.Index(fields=["code", "valid_from"], name="unit_code_valid_from"),
             models.Index(fields=["parent_code"], name="unit_parent_code"),
         ]

@@ -5,9 +5,7 @@ from .models import RoleChoices as R
 
 # Who sees household names and phones in clear (their own territory only); everyone else who
 # sees households at all sees them masked.
-SEES_PERSONAL_DATA = frozenset(
-    {R.VILLAGE_OFFICER, R.GRID_CHIEF, R.GRID_WORKER, R.MICROGRID_WORKER}
-)
+SEES_PERSONAL_DATA = frozenset({R.VILLAGE_OFFICER, R.GRID_CHIEF, R.GRID_WORKER, R.MICROGRID_WORKER})
 SEES_HOUSEHOLDS = SEES_PERSONAL_DATA | {R.COMMANDER, R.DEPARTMENT_STAFF, R.VOLUNTEER}
 WRITES_HOUSEHOLDS = SEES_PERSONAL_DATA
 # Importing and replacing boundaries, and running topology checks on a subtree.

@@ -14,13 +14,28 @@ from .codes import Level
 from .models import Unit
 from .services import boundaries_import, to_geos
 
-DENGZHOU_FILE = Path(settings.BASE_DIR) / "fixtures" / "boundaries" / "411381_dengzhou_gcj02.geojson"
+DENGZHOU_FILE = (
+    Path(settings.BASE_DIR) / "fixtures" / "boundaries" / "411381_dengzhou_gcj02.geojson"
+)
 DEMO_START = datetime.date(2024, 1, 1)
 
 _COLUMNS = (
-    "location", "address", "members", "elderly_living_alone", "left_behind_children",
-    "low_income", "disabled", "party_member", "key_attention", "head_name", "head_phone",
-    "id_number_hash", "id_number_masked", "territory_path", "created_at", "updated_at",
+    "location",
+    "address",
+    "members",
+    "elderly_living_alone",
+    "left_behind_children",
+    "low_income",
+    "disabled",
+    "party_member",
+    "key_attention",
+    "head_name",
+    "head_phone",
+    "id_number_hash",
+    "id_number_masked",
+    "territory_path",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -31,7 +46,11 @@ def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=
     progress = progress or (lambda items, **_: items)
     features = read_boundary_file(DENGZHOU_FILE, crs="gcj02")
     boundaries_import(
-        features=features, level=Level.COUNTY, crs="gcj02", code="411381", name="邓州市",
+        features=features,
+        level=Level.COUNTY,
+        crs="gcj02",
+        code="411381",
+        name="邓州市",
         valid_from=DEMO_START,
     )
     county = Unit.objects.current().get(code="411381")
@@ -48,8 +67,15 @@ def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=
         **(counts or {}),
     )
     rows = [
-        Unit(level=u.level, code=u.code, name=u.name, name_en=u.name_en, parent_code=u.parent_code,
-             boundary=to_geos(u.boundary), valid_from=DEMO_START)
+        Unit(
+            level=u.level,
+            code=u.code,
+            name=u.name,
+            name_en=u.name_en,
+            parent_code=u.parent_code,
+            boundary=to_geos(u.boundary),
+            valid_from=DEMO_START,
+        )
         for u in territory[1:]
     ]
     # Parents before children: the path trigger reads the parent's path.
@@ -70,18 +96,39 @@ def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=
             f"COPY territory_household ({', '.join(_COLUMNS)}) FROM STDIN"
         ) as copy:
             batches = demo.build_households(
-                grids, scale=scale, seed=seed, progress=lambda items: progress(items, desc="households")
+                grids,
+                scale=scale,
+                seed=seed,
+                progress=lambda items: progress(items, desc="households"),
             )
             for _code, batch in batches:
                 for h in batch:
                     id_number = _id_number(faker)
-                    copy.write_row((
-                        f"SRID=4326;POINT({h.lon} {h.lat})", h.address, h.members,
-                        *(h.flags[f] for f in ("elderly_living_alone", "left_behind_children",
-                                               "low_income", "disabled", "party_member", "key_attention")),
-                        faker.name(), faker.phone_number(), privacy.hash_id_number(id_number),
-                        privacy.mask_id_number(id_number), "", now, now,
-                    ))
+                    copy.write_row(
+                        (
+                            f"SRID=4326;POINT({h.lon} {h.lat})",
+                            h.address,
+                            h.members,
+                            *(
+                                h.flags[f]
+                                for f in (
+                                    "elderly_living_alone",
+                                    "left_behind_children",
+                                    "low_income",
+                                    "disabled",
+                                    "party_member",
+                                    "key_attention",
+                                )
+                            ),
+                            faker.name(),
+                            faker.phone_number(),
+                            privacy.hash_id_number(id_number),
+                            privacy.mask_id_number(id_number),
+                            "",
+                            now,
+                            now,
+                        )
+                    )
                     households += 1
         cursor.execute("ANALYZE territory_household")
     by_level = {level: sum(1 for u in territory if u.level == level) for level in Level.ORDER}

@@ -28,7 +28,9 @@ class Jurisdiction:
     def covers(self, path: str, paths: tuple[str, ...] | None = None) -> bool:
         if self.everything:
             return True
-        return any(path == p or path.startswith(p + "/") for p in (self.paths if paths is None else paths))
+        return any(
+            path == p or path.startswith(p + "/") for p in (self.paths if paths is None else paths)
+        )
 
 
 def jurisdiction_for(*, user) -> Jurisdiction:
@@ -40,7 +42,9 @@ def jurisdiction_for(*, user) -> Jurisdiction:
     if user.is_superuser:
         result = Jurisdiction(everything=True, roles=frozenset(RoleChoices.values))
     else:
-        assignments = list(RoleAssignment.objects.filter(user=user).values_list("role", "unit_code"))
+        assignments = list(
+            RoleAssignment.objects.filter(user=user).values_list("role", "unit_code")
+        )
         codes = {code for _, code in assignments}
         path_of = dict(
             Unit.objects.filter(code__in=codes)

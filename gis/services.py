@@ -105,7 +105,9 @@ def boundaries_import(
             problems.append(Problem(f"{where}.code", code_problem.message))
         elif unit_code in seen:
             problems.append(
-                Problem(f"{where}.code", f"duplicate code {unit_code} (also feature {seen[unit_code]})")
+                Problem(
+                    f"{where}.code", f"duplicate code {unit_code} (also feature {seen[unit_code]})"
+                )
             )
         else:
             seen[unit_code] = feature.index
@@ -127,7 +129,9 @@ def boundaries_import(
         problems.append(Problem("parent_code", f"unknown parent {missing}: import it first"))
     if user is not None:
         j = jurisdiction_for(user=user)
-        paths = dict(Unit.objects.current().filter(code__in=parents_needed).values_list("code", "path"))
+        paths = dict(
+            Unit.objects.current().filter(code__in=parents_needed).values_list("code", "path")
+        )
         for parent in sorted(existing_parents):
             if not j.covers(paths[parent], j.territory_edit_paths):
                 problems.append(Problem("parent_code", f"unknown parent {parent}: import it first"))
@@ -137,7 +141,9 @@ def boundaries_import(
     if current and not replace:
         for unit_code in sorted(current):
             problems.append(
-                Problem(f"code {unit_code}", "a current unit has this code (use replace to version it)")
+                Problem(
+                    f"code {unit_code}", "a current unit has this code (use replace to version it)"
+                )
             )
     if problems:
         raise TerritoryError(problems)
@@ -145,16 +151,18 @@ def boundaries_import(
     result = ImportResult()
     with transaction.atomic():
         for unit_code, unit_name, props, unit_parent, polygon, repaired in checked:
-            fields = dict(
-                level=level,
-                code=unit_code,
-                name=unit_name,
-                name_en=str(props.get("name_en") or ""),
-                parent_code=unit_parent or "",
-                boundary=to_geos(polygon),
-            )
+            fields = {
+                "level": level,
+                "code": unit_code,
+                "name": unit_name,
+                "name_en": str(props.get("name_en") or ""),
+                "parent_code": unit_parent or "",
+                "boundary": to_geos(polygon),
+            }
             if unit_code in current:
-                unit_replace(unit=Unit.objects.current().get(code=unit_code), on_date=valid_from, **fields)
+                unit_replace(
+                    unit=Unit.objects.current().get(code=unit_code), on_date=valid_from, **fields
+                )
                 result.replaced.append(unit_code)
             else:
                 Unit.objects.create(valid_from=valid_from, **fields)
@@ -291,7 +299,9 @@ def household_create(
 
 
 @transaction.atomic
-def household_update(*, household: Household, user=None, crs: str = coords.WGS84, **changes) -> Household:
+def household_update(
+    *, household: Household, user=None, crs: str = coords.WGS84, **changes
+) -> Household:
     household = Household.objects.select_for_update().get(pk=household.pk)
     if "lon" in changes or "lat" in changes:
         point = _household_point(

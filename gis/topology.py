@@ -1,8 +1,8 @@
 """Topology check: the children of every unit in a subtree must tile it exactly.
 
 For each parent with children it reports gaps (parent area no child covers), overlaps (area two
-children share) and spills (child area outside the parent), each with its area in m², a point on it (WGS84 lon/lat) and the units involved. Pieces smaller than the
-tolerance (default settings.WANGGE_TOPOLOGY_TOLERANCE_M2 = 0.01 m²) are floating-point noise of
+children share) and spills (child area outside the parent), each with its area in m², a point
+on it (WGS84 lon/lat) and the units involved. Pieces smaller than the tolerance (default settings.WANGGE_TOPOLOGY_TOLERANCE_M2 = 0.01 m²) are floating-point noise of
 coordinate precision and are counted apart, not listed.
 """
 
@@ -50,7 +50,9 @@ class TopologyReport:
 
     def as_dict(self):
         out = asdict(self)
-        out.update(ok=self.ok, gaps=len(self.gaps), overlaps=len(self.overlaps), spills=len(self.spills))
+        out.update(
+            ok=self.ok, gaps=len(self.gaps), overlaps=len(self.overlaps), spills=len(self.spills)
+        )
         return out
 
 
@@ -66,7 +68,9 @@ WITH parents AS (
 )
 """
 
-_GAPS = _PAIRS + """
+_GAPS = (
+    _PAIRS
+    + """
 , covered AS (
     SELECT parent_code, ST_Union(boundary) AS geom FROM kids GROUP BY parent_code
 ), pieces AS (
@@ -76,8 +80,11 @@ _GAPS = _PAIRS + """
 SELECT 'gap', ARRAY[code], {area}, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))
   FROM pieces WHERE NOT ST_IsEmpty(geom)
 """
+)
 
-_OVERLAPS = _PAIRS + """
+_OVERLAPS = (
+    _PAIRS
+    + """
 , pieces AS (
     SELECT a.code AS a, b.code AS b,
            (ST_Dump(ST_CollectionExtract(ST_Intersection(a.boundary, b.boundary), 3))).geom AS geom
@@ -88,8 +95,11 @@ _OVERLAPS = _PAIRS + """
 SELECT 'overlap', ARRAY[a, b], {area}, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))
   FROM pieces WHERE NOT ST_IsEmpty(geom)
 """
+)
 
-_SPILLS = _PAIRS + """
+_SPILLS = (
+    _PAIRS
+    + """
 , pieces AS (
     SELECT k.code, k.parent_code,
            (ST_Dump(ST_CollectionExtract(ST_Difference(k.boundary, p.boundary), 3))).geom AS geom
@@ -99,24 +109,23 @@ _SPILLS = _PAIRS + """
 SELECT 'spill', ARRAY[code, parent_code], {area}, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))
   FROM pieces WHERE NOT ST_IsEmpty(geom)
 """
+)
 
-_COUNTS = _PAIRS + "SELECT (SELECT count(DISTINCT parent_code) FROM kids), (SELECT count(*) FROM kids)"
+_COUNTS = (
+    _PAIRS + "SELECT (SELECT count(DISTINCT parent_code) FROM kids), (SELECT count(*) FROM kids)"
+)
 
 
 # Area in m² of a piece, measured in the plane the overlay ran in (lon/lat degrees) and scaled
 # at the piece's latitude. Not on the geography nor a projection: both bend the long edges of a
 # thin planar sliver away from each other and invent thousands of m² that are not there.
-_AREA = (
-    "ST_Area(geom) * (6371008.8 * pi() / 180) ^ 2 * cos(radians(ST_Y(ST_PointOnSurface(geom))))"
-)
+_AREA = "ST_Area(geom) * (6371008.8 * pi() / 180) ^ 2 * cos(radians(ST_Y(ST_PointOnSurface(geom))))"
 
 
 def _when(alias, as_of):
     if as_of is None:
         return f"{alias}.valid_to IS NULL"
-    return (
-        f"{alias}.valid_from <= %(as_of)s AND ({alias}.valid_to IS NULL OR {alias}.valid_to > %(as_of)s)"
-    )
+    return f"{alias}.valid_from <= %(as_of)s AND ({alias}.valid_to IS NULL OR {alias}.valid_to > %(as_of)s)"
 
 
 def topology_check(
@@ -133,7 +142,9 @@ def topology_check(
                 if area < tolerance:
                     report.noise_pieces += 1
                     continue
-                report.defects.append(Defect(kind, round(area, 3), (round(x, 7), round(y, 7)), list(units)))
+                report.defects.append(
+                    Defect(kind, round(area, 3), (round(x, 7), round(y, 7)), list(units))
+                )
         cursor.execute(_COUNTS.format(when_p=_when("p", as_of), when_c=_when("c", as_of)), params)
         report.parents_checked, report.children_checked = cursor.fetchone()
     report.defects.sort(key=lambda d: -d.area_m2)

@@ -12,8 +12,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,7 +61,9 @@ def test_map_draws_the_territory_and_drills_down_offline(territory, live_server,
     page.wait_for_selector("#unit-info h2:has-text('village-411381001001')")
     page.click("#drill-down")
     page.wait_for_selector("path.unit-grid")
-    grid_codes = set(page.locator("path.unit-grid").evaluate_all("els => els.map(e => e.dataset.code)"))
+    grid_codes = set(
+        page.locator("path.unit-grid").evaluate_all("els => els.map(e => e.dataset.code)")
+    )
     assert grid_codes == {"411381001001001", "411381001001002"}
     # Figures of a grid: households counted by the database.
     page.locator("path[data-code='411381001001001']").click()
@@ -78,6 +86,8 @@ def test_grid_worker_sees_households_of_their_grid(territory, live_server, brows
     page.wait_for_selector("#drill-down")
     page.click("#drill-down")
     page.wait_for_selector("path.unit-microgrid")
-    page.wait_for_function("document.querySelectorAll('path.leaflet-interactive:not([data-code])').length >= 2")
+    page.wait_for_function(
+        "document.querySelectorAll('path.leaflet-interactive:not([data-code])').length >= 2"
+    )
     markers = page.locator("path.leaflet-interactive:not([data-code])").count()
     assert markers == 2  # the two households of grid A1a, as circle markers

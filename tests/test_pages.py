@@ -4,9 +4,13 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("language", "title", "label"), [
-    ("zh-hans", "辖区地图", "户数"), ("en", "Territory map", "Households"),
-])
+@pytest.mark.parametrize(
+    ("language", "title", "label"),
+    [
+        ("zh-hans", "辖区地图", "户数"),
+        ("en", "Territory map", "Households"),
+    ],
+)
 def test_map_page_in_both_languages(territory, client, language, title, label):
     client.force_login(territory.users["grid_worker"])
     page = client.get(reverse("map"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
@@ -15,9 +19,21 @@ def test_map_page_in_both_languages(territory, client, language, title, label):
 
 def test_pages_load_nothing_from_outside(territory, client):
     client.force_login(territory.users["admin"])
-    for url in (reverse("map"), reverse("login"), reverse("swagger-ui"), reverse("admin:territory_unit_add")):
+    for url in (
+        reverse("map"),
+        reverse("login"),
+        reverse("swagger-ui"),
+        reverse("admin:territory_unit_add"),
+    ):
         page = client.get(url).content.decode()
-        for attribute in ('src="http', "src='http", 'href="http', "href='http", 'src="//', 'href="//'):
+        for attribute in (
+            'src="http',
+            "src='http",
+            'href="http',
+            "href='http",
+            'src="//',
+            'href="//',
+        ):
             assert attribute not in page, (url, attribute)
 
 
@@ -37,10 +53,18 @@ def test_admin_boundary_edit_creates_a_new_version(territory, client):
     unit = Unit.objects.get(code="411381101201001")
     Unit.objects.filter(pk=unit.pk).update(valid_from=datetime.date(2024, 1, 1))
     new_boundary = '{"type": "MultiPolygon", "coordinates": [[[[112.1, 32.6], [112.2, 32.6], [112.2, 32.71], [112.1, 32.71], [112.1, 32.6]]]]}'
-    response = client.post(reverse("admin:territory_unit_change", args=[unit.pk]), {
-        "level": "grid", "code": unit.code, "name": unit.name, "name_en": "", "parent_code": unit.parent_code,
-        "boundary": new_boundary, "valid_from": "2024-01-01",
-    })
+    response = client.post(
+        reverse("admin:territory_unit_change", args=[unit.pk]),
+        {
+            "level": "grid",
+            "code": unit.code,
+            "name": unit.name,
+            "name_en": "",
+            "parent_code": unit.parent_code,
+            "boundary": new_boundary,
+            "valid_from": "2024-01-01",
+        },
+    )
     assert response.status_code == 302
     versions = list(Unit.objects.filter(code=unit.code).order_by("valid_from"))
     assert len(versions) == 2 and versions[0].valid_to == datetime.date.today()

@@ -8,9 +8,18 @@ from conftest import HOUSEHOLD_POINTS, ROLES
 
 pytestmark = pytest.mark.django_db
 
-ALL_UNITS = {"411381", "411381001", "411381101", "411381001001", "411381101201",
-             "411381001001001", "411381001001002", "411381101201001",
-             "41138100100100101", "41138100100100102"}
+ALL_UNITS = {
+    "411381",
+    "411381001",
+    "411381101",
+    "411381001001",
+    "411381101201",
+    "411381001001001",
+    "411381001001002",
+    "411381101201001",
+    "41138100100100101",
+    "41138100100100102",
+}
 
 
 def subtree(code):
@@ -65,7 +74,9 @@ def test_households_are_scoped_and_masked(territory, api, role):
             assert household.head_phone not in props["head_phone"]
             assert props["id_number"] == ""
     for key in HOUSEHOLD_POINTS:
-        status = client.get(reverse("api-household", args=[territory.households[key].pk])).status_code
+        status = client.get(
+            reverse("api-household", args=[territory.households[key].pk])
+        ).status_code
         assert status == (200 if key in visible else 404), (role, key)
 
 
@@ -76,14 +87,17 @@ def test_household_writes_only_inside(territory, api, role):
     for key, (x, y) in HOUSEHOLD_POINTS.items():
         inside = key in ROLES[role][1]
         household = territory.households[key]
-        response = client.patch(reverse("api-household", args=[household.pk]),
-                                {"address": "改过的地址"}, format="json")
+        response = client.patch(
+            reverse("api-household", args=[household.pk]), {"address": "改过的地址"}, format="json"
+        )
         assert response.status_code == (200 if inside and may_write else 404), (role, key)
         household.refresh_from_db()
         assert (household.address == "改过的地址") == (inside and may_write)
-        created = client.post(reverse("api-households"),
-                              {"lon": x + 0.001, "lat": y, "address": "新户", "head_name": "李四"},
-                              format="json")
+        created = client.post(
+            reverse("api-households"),
+            {"lon": x + 0.001, "lat": y, "address": "新户", "head_name": "李四"},
+            format="json",
+        )
         assert created.status_code == (201 if inside and may_write else 400), (role, key)
 
 
@@ -99,13 +113,21 @@ def test_export_is_scoped(territory, api, role):
 
 @pytest.mark.parametrize("role", list(ROLES))
 def test_import_only_below_own_territory(territory, api, role):
-    feature = {"type": "Feature", "properties": {"code": "411381101201002", "name": "新网格"},
-               "geometry": {"type": "Polygon", "coordinates": [[[112.1, 32.6], [112.11, 32.6],
-                                                                [112.11, 32.61], [112.1, 32.6]]]}}
+    feature = {
+        "type": "Feature",
+        "properties": {"code": "411381101201002", "name": "新网格"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[112.1, 32.6], [112.11, 32.6], [112.11, 32.61], [112.1, 32.6]]],
+        },
+    }
     response = api(territory.users[role]).post(
         reverse("api-units-import"),
-        {"level": "grid", "parent_code": "411381101201",
-         "features": {"type": "FeatureCollection", "features": [feature]}},
+        {
+            "level": "grid",
+            "parent_code": "411381101201",
+            "features": {"type": "FeatureCollection", "features": [feature]},
+        },
         format="json",
     )
     # Only the county commander's territory holds 411381101201. The township commander may import,

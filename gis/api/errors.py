@@ -16,7 +16,9 @@ def exception_handler(exc, context):
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, DjangoValidationError):
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        errors = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         return Response(errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, UnknownCRS):
         return Response({"crs": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)

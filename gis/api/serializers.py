@@ -27,8 +27,16 @@ class UnitFeatureSerializer(GeoFeatureModelSerializer):
         geo_field = "geometry"
         id_field = False  # the code stays in properties, where clients look for it
         fields = (
-            "code", "name", "name_en", "level", "parent_code", "valid_from", "valid_to",
-            "area_m2", "households", "population",
+            "code",
+            "name",
+            "name_en",
+            "level",
+            "parent_code",
+            "valid_from",
+            "valid_to",
+            "area_m2",
+            "households",
+            "population",
         )
 
     def get_geometry(self, unit) -> GEOSGeometry:
@@ -79,9 +87,20 @@ class HouseholdFeatureSerializer(GeoFeatureModelSerializer):
         model = Household
         geo_field = "location"
         fields = (
-            "id", "address", "members", "elderly_living_alone", "left_behind_children",
-            "low_income", "disabled", "party_member", "key_attention", "head_name",
-            "head_phone", "id_number", "grid", "micro_grid",
+            "id",
+            "address",
+            "members",
+            "elderly_living_alone",
+            "left_behind_children",
+            "low_income",
+            "disabled",
+            "party_member",
+            "key_attention",
+            "head_name",
+            "head_phone",
+            "id_number",
+            "grid",
+            "micro_grid",
         )
 
     def _clear(self, household) -> bool:
@@ -97,10 +116,18 @@ class HouseholdFeatureSerializer(GeoFeatureModelSerializer):
         return _code_of(household.territory_path, Level.MICROGRID)
 
     def get_head_name(self, household) -> str:
-        return household.head_name if self._clear(household) else privacy.mask_name(household.head_name)
+        return (
+            household.head_name
+            if self._clear(household)
+            else privacy.mask_name(household.head_name)
+        )
 
     def get_head_phone(self, household) -> str:
-        return household.head_phone if self._clear(household) else privacy.mask_phone(household.head_phone)
+        return (
+            household.head_phone
+            if self._clear(household)
+            else privacy.mask_phone(household.head_phone)
+        )
 
     def get_id_number(self, household) -> str:
         # Only the mask is stored; roles without personal access do not even get that.

@@ -36,8 +36,12 @@ from .serializers import (
 )
 
 COMMON = [
-    OpenApiParameter("crs", str, enum=["wgs84", "cgcs2000", "gcj02", "bd09"],
-                     description="CRS of returned coordinates (and of bbox)"),
+    OpenApiParameter(
+        "crs",
+        str,
+        enum=["wgs84", "cgcs2000", "gcj02", "bd09"],
+        description="CRS of returned coordinates (and of bbox)",
+    ),
     OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat"),
 ]
 UNIT_PARAMS = [
@@ -91,7 +95,9 @@ class UnitList(GenericAPIView):
             qs = qs.in_bbox(bbox)
         tolerance = params.simplify_tolerance(params.zoom_param(request))
         if tolerance:
-            qs = qs.annotate(display_boundary=SimplifyPreserveTopology(F("boundary"), Value(tolerance)))
+            qs = qs.annotate(
+                display_boundary=SimplifyPreserveTopology(F("boundary"), Value(tolerance))
+            )
         return qs.order_by("code")
 
     def extra_context(self, units):
@@ -101,7 +107,9 @@ class UnitList(GenericAPIView):
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         context = {"crs": params.crs_param(request), "request": request, **self.extra_context(page)}
-        return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
+        return self.get_paginated_response(
+            self.get_serializer(page, many=True, context=context).data
+        )
 
 
 class GridList(UnitList):
@@ -114,8 +122,9 @@ class GridList(UnitList):
         codes = [u.code for u in units]
         chiefs = {
             a.unit_code: (a.user.last_name + a.user.first_name) or a.user.username
-            for a in RoleAssignment.objects.filter(unit_code__in=codes, role=RoleChoices.GRID_CHIEF)
-            .select_related("user")
+            for a in RoleAssignment.objects.filter(
+                unit_code__in=codes, role=RoleChoices.GRID_CHIEF
+            ).select_related("user")
         }
         return {**super().extra_context(units), "chiefs": chiefs}
 
@@ -133,7 +142,9 @@ class UnitDetail(GenericAPIView):
         description="One unit as a GeoJSON Feature, with its figures under properties.figures.",
     )
     def get(self, request, code):
-        unit = selectors.unit_for_user(user=request.user, code=code, as_of=params.as_of_param(request))
+        unit = selectors.unit_for_user(
+            user=request.user, code=code, as_of=params.as_of_param(request)
+        )
         figures = selectors.unit_figures(unit=unit)
         context = {
             "crs": params.crs_param(request),
@@ -154,7 +165,9 @@ class UnitTopology(GenericAPIView):
         as_of = params.as_of_param(request)
         unit = selectors.unit_for_user(user=request.user, code=code, as_of=as_of)
         try:
-            tolerance = float(request.query_params.get("tolerance_m2", settings.WANGGE_TOPOLOGY_TOLERANCE_M2))
+            tolerance = float(
+                request.query_params.get("tolerance_m2", settings.WANGGE_TOPOLOGY_TOLERANCE_M2)
+            )
         except ValueError as exc:
             raise ValidationError({"tolerance_m2": ["expected a number"]}) from exc
         return Response(topology_check(unit=unit, as_of=as_of, tolerance_m2=tolerance).as_dict())
@@ -169,6 +182,7 @@ class FileDownloadNegotiation(DefaultContentNegotiation):
 
 class UnitExport(GenericAPIView):
     content_negotiation_class = FileDownloadNegotiation
+
     @extend_schema(
         parameters=[
             OpenApiParameter("level", str, enum=list(Level.ORDER), required=True),
@@ -223,17 +237,29 @@ class UnitImport(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         raw = data["features"]
-        features, problems = features_from_geojson(json.dumps(raw) if not isinstance(raw, str) else raw)
+        features, problems = features_from_geojson(
+            json.dumps(raw) if not isinstance(raw, str) else raw
+        )
         if problems:
             return Response(
-                {"detail": "nothing was written",
-                 "errors": [{"where": f"features.{w}" if w else "features", "message": m} for w, m in problems]},
+                {
+                    "detail": "nothing was written",
+                    "errors": [
+                        {"where": f"features.{w}" if w else "features", "message": m}
+                        for w, m in problems
+                    ],
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         result = services.boundaries_import(
-            features=features, level=data["level"], crs=data["crs"],
-            parent_code=data.get("parent_code") or None, repair=data["repair"],
-            replace=data["replace"], valid_from=data.get("valid_from"), user=request.user,
+            features=features,
+            level=data["level"],
+            crs=data["crs"],
+            parent_code=data.get("parent_code") or None,
+            repair=data["repair"],
+            replace=data["replace"],
+            valid_from=data.get("valid_from"),
+            user=request.user,
         )
         return Response(ImportResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
@@ -301,5 +327,7 @@ class HouseholdDetail(HouseholdContextMixin, GenericAPIView):
         serializer.is_valid(raise_exception=True)
         changes = {k: v for k, v in serializer.validated_data.items() if k in request.data}
         crs = changes.pop("crs", "wgs84")
-        household = services.household_update(household=household, user=request.user, crs=crs, **changes)
+        household = services.household_update(
+            household=household, user=request.user, crs=crs, **changes
+        )
         return Response(HouseholdFeatureSerializer(household, context=self._context()).data)

@@ -14,8 +14,19 @@ pytestmark = pytest.mark.django_db
 
 
 def test_import_the_real_dengzhou_boundary_from_gcj02(capsys):
-    call_command("import_boundaries", str(DENGZHOU_FILE), "--level", "county", "--crs", "gcj02",
-                 "--code", "411381", "--name", "邓州市", verbosity=0)
+    call_command(
+        "import_boundaries",
+        str(DENGZHOU_FILE),
+        "--level",
+        "county",
+        "--crs",
+        "gcj02",
+        "--code",
+        "411381",
+        "--name",
+        "邓州市",
+        verbosity=0,
+    )
     county = Unit.objects.current().get(code="411381")
     raw = shapely.geometry.shape(json.loads(DENGZHOU_FILE.read_text()))
     stored = shapely.from_wkb(bytes(county.boundary.wkb))
@@ -39,13 +50,33 @@ def test_malformed_file_fails_with_a_message_and_writes_nothing(tmp_path):
 def test_invalid_feature_in_a_file_is_located(tmp_path, territory):
     path = tmp_path / "grids.geojson"
     bowtie = [[[112.0, 32.6], [112.05, 32.7], [112.05, 32.6], [112.0, 32.7], [112.0, 32.6]]]
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": "411381001001007", "name": "坏"},
-         "geometry": {"type": "Polygon", "coordinates": bowtie}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"code": "411381001001007", "name": "坏"},
+                        "geometry": {"type": "Polygon", "coordinates": bowtie},
+                    }
+                ],
+            }
+        )
+    )
     with pytest.raises(CommandError) as caught:
-        call_command("import_boundaries", str(path), "--level", "grid", "--parent", "411381001001",
-                     verbosity=0)
-    assert "feature 0 (411381001001007).geometry: invalid geometry: Self-intersection" in str(caught.value)
+        call_command(
+            "import_boundaries",
+            str(path),
+            "--level",
+            "grid",
+            "--parent",
+            "411381001001",
+            verbosity=0,
+        )
+    assert "feature 0 (411381001001007).geometry: invalid geometry: Self-intersection" in str(
+        caught.value
+    )
     assert "at (112.025, 32.65)" in str(caught.value)
     assert not Unit.objects.filter(code="411381001001007").exists()
 
@@ -55,14 +86,27 @@ def test_projected_file_is_reprojected_and_gcj_claim_refused(tmp_path, territory
     projected = tmp_path / "projected.gpkg"
     pyogrio.write_dataframe(frame.to_crs(3857), projected)
     with pytest.raises(CommandError, match="declares"):
-        call_command("import_boundaries", str(projected), "--level", "county", "--crs", "gcj02",
-                     "--code", "411382", "--name", "x", verbosity=0)
+        call_command(
+            "import_boundaries",
+            str(projected),
+            "--level",
+            "county",
+            "--crs",
+            "gcj02",
+            "--code",
+            "411382",
+            "--name",
+            "x",
+            verbosity=0,
+        )
 
 
 @pytest.mark.parametrize(("fmt", "crs"), [("gpkg", "wgs84"), ("geojson", "gcj02")])
 def test_export_round_trips(tmp_path, territory, fmt, crs):
     out = tmp_path / f"grids.{fmt}"
-    call_command("export_boundaries", str(out), "--level", "grid", "--parent", "411381001", "--crs", crs)
+    call_command(
+        "export_boundaries", str(out), "--level", "grid", "--parent", "411381001", "--crs", crs
+    )
     frame = pyogrio.read_dataframe(out)
     assert sorted(frame["code"]) == ["411381001001001", "411381001001002"]
     exported = frame.set_index("code").geometry["411381001001001"]
@@ -76,14 +120,16 @@ def test_check_topology_command_fails_on_a_gap(territory, capsys):
     call_command("check_topology", "411381")
     assert "0 gaps, 0 overlaps" in capsys.readouterr().out
     Unit.objects.filter(code="411381101201001").update(
-        boundary=Unit.objects.get(code="411381001001002").boundary)
+        boundary=Unit.objects.get(code="411381001001002").boundary
+    )
     with pytest.raises(CommandError, match="topology defect"):
         call_command("check_topology", "411381")
 
 
 def test_small_demo_seed_tiles_and_places_every_household():
-    figures = demo_seed(seed=7, counts={"townships": 4, "villages": 12, "grids": 60,
-                                        "microgrid_grids": 2})
+    figures = demo_seed(
+        seed=7, counts={"townships": 4, "villages": 12, "grids": 60, "microgrid_grids": 2}
+    )
     assert figures["township"] == 4 and figures["microgrid"] > 0
     report = topology_check(unit=Unit.objects.get(code="411381"))
     assert report.ok, report.defects[:5]

@@ -12,6 +12,7 @@ WGS_GCJ = [
     (39.911954, 116.377817, 39.91334545536069, 116.38404722455657),  # Beijing
 ]
 
+
 @pytest.mark.parametrize(("wlat", "wlon", "glat", "glon"), WGS_GCJ)
 def test_wgs84_to_gcj02_matches_reference(wlat, wlon, glat, glon):
     lon, lat = coords.wgs84_to_gcj02(wlon, wlat)
@@ -27,11 +28,17 @@ def test_gcj02_to_wgs84_matches_reference(wlat, wlon, glat, glon):
 def test_bd09_to_gcj02_and_wgs84_match_reference():
     # gcoord's test vectors (5 decimals, i.e. within about half a metre).
     lon, lat = coords.bd09_to_gcj02(123.0, 45.0)
-    assert (lon, lat) == (pytest.approx(122.99363304, abs=5e-6), pytest.approx(44.9936543, abs=5e-6))
+    assert (lon, lat) == (
+        pytest.approx(122.99363304, abs=5e-6),
+        pytest.approx(44.9936543, abs=5e-6),
+    )
     lon, lat = coords.to_wgs84(123.0, 45.0, "bd09")
     assert (lon, lat) == (pytest.approx(122.9876221, abs=5e-6), pytest.approx(44.9917154, abs=5e-6))
     lon, lat = coords.to_wgs84(123.0, 45.0, "gcj02")
-    assert (lon, lat) == (pytest.approx(122.99395597, abs=5e-6), pytest.approx(44.99804071, abs=5e-6))
+    assert (lon, lat) == (
+        pytest.approx(122.99395597, abs=5e-6),
+        pytest.approx(44.99804071, abs=5e-6),
+    )
 
 
 def test_gcj02_to_bd09_matches_reference():

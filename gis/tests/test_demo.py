@@ -15,8 +15,16 @@ def county():
 
 
 def small(seed):
-    return demo.build_territory(county(), county_code="411381", county_name="邓州市", seed=seed,
-                                townships=5, villages=20, grids=120, microgrid_grids=1)
+    return demo.build_territory(
+        county(),
+        county_code="411381",
+        county_name="邓州市",
+        seed=seed,
+        townships=5,
+        villages=20,
+        grids=120,
+        microgrid_grids=1,
+    )
 
 
 def test_every_level_tiles_its_parent():

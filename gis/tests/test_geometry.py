@@ -2,7 +2,9 @@ import shapely
 
 from gis.geometry import check_polygonal
 
-BOWTIE = shapely.Polygon([(112.0, 32.6), (112.1, 32.7), (112.1, 32.6), (112.0, 32.7), (112.0, 32.6)])
+BOWTIE = shapely.Polygon(
+    [(112.0, 32.6), (112.1, 32.7), (112.1, 32.6), (112.0, 32.7), (112.0, 32.6)]
+)
 
 
 def test_valid_polygon_becomes_multipolygon():

@@ -53,9 +53,14 @@ def test_boundary_change_reassigns_households_and_keeps_history(territory):
     household = territory.households["A1b"]
     assert household.grid_id == old.pk
     # Move the eastern grid's boundary off the household: it falls to the western grid.
-    unit_replace(unit=Unit.objects.current().get(code="411381001001001"),
-                 on_date=datetime.date(2025, 6, 1), boundary=box(112.0, 32.6, 112.08, 32.7))
-    unit_replace(unit=old, on_date=datetime.date(2025, 6, 1), boundary=box(112.08, 32.6, 112.1, 32.7))
+    unit_replace(
+        unit=Unit.objects.current().get(code="411381001001001"),
+        on_date=datetime.date(2025, 6, 1),
+        boundary=box(112.0, 32.6, 112.08, 32.7),
+    )
+    unit_replace(
+        unit=old, on_date=datetime.date(2025, 6, 1), boundary=box(112.08, 32.6, 112.1, 32.7)
+    )
     household.refresh_from_db()
     assert household.grid.code == "411381001001001" and household.grid.valid_to is None
     old.refresh_from_db()

@@ -21,10 +21,14 @@ class Command(BaseCommand):
             raise CommandError("the database already has a territory; seed an empty database")
 
         def progress(items, desc):
-            return tqdm(items, desc=desc, unit=" units" if desc == "dividing" else " grids",
-                        disable=options["verbosity"] == 0)
+            return tqdm(
+                items,
+                desc=desc,
+                unit=" units" if desc == "dividing" else " grids",
+                disable=options["verbosity"] == 0,
+            )
 
         figures = demo_seed(scale=scale, seed=seed, progress=progress)
-        self.stdout.write(self.style.SUCCESS(
-            "seed_demo: " + ", ".join(f"{v:,} {k}" for k, v in figures.items())
-        ))
+        self.stdout.write(
+            self.style.SUCCESS("seed_demo: " + ", ".join(f"{v:,} {k}" for k, v in figures.items()))
+        )
