@@ -5,12 +5,13 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import shapely
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from . import coords, privacy
+from . import assignment, coords, privacy
 from .boundary_io import RawFeature
 from .codes import CODE_LENGTH, Level, check_code
 from .geometry import check_polygonal, coordinates_out_of_range
@@ -221,12 +222,79 @@ def role_assign(*, user, role: str, unit_code: str) -> RoleAssignment:
 # --- households --------------------------------------------------------------------------
 
 
+# Above this many households a reassignment reads points and cells into shapely (one STRtree
+# query) and writes back with one UPDATE; below it the SQL function does it row by row.
+BULK_ASSIGN_THRESHOLD = 20_000
+
+
 def households_assign(*, area: GEOSGeometry | None = None) -> int:
-    """Place households (all, or those in `area`) in their current grid and micro-grid; returns
-    how many changed. The database does the work (see migration 0002)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT territory_assign_households(%s)", [area])
-        return cursor.fetchone()[0]
+    """Place households (all, or those whose point lies in `area`) in their current grid and
+    micro-grid, in one transaction; returns how many changed. Small batches run in the database
+    (territory_assign_households, the function the boundary triggers call); large ones place
+    points with gis.assignment (same rule: covering cell, lowest code on a shared edge)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        # No household or boundary may change while we compute and write the placement.
+        cursor.execute("LOCK TABLE territory_household IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute("LOCK TABLE territory_unit IN SHARE MODE")
+        where, args = ("", []) if area is None else ("WHERE location && %s", [area])
+        cursor.execute(f"SELECT count(*) FROM territory_household {where}", args)
+        if cursor.fetchone()[0] < BULK_ASSIGN_THRESHOLD:
+            cursor.execute("SELECT territory_assign_households(%s)", [area])
+            return cursor.fetchone()[0]
+        return _households_assign_bulk(cursor, where, args)
+
+
+def _households_assign_bulk(cursor, where: str, args: list) -> int:
+    cursor.execute(
+        f"SELECT id, ST_X(location), ST_Y(location) FROM territory_household {where}", args
+    )
+    rows = cursor.fetchall()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    xy = np.array([(r[1], r[2]) for r in rows], dtype=float).reshape(-1, 2)
+    del rows
+    placed = {}
+    for level in (Level.GRID, Level.MICROGRID):
+        cursor.execute(
+            "SELECT id, code, path, ST_AsBinary(boundary) FROM territory_unit "
+            "WHERE level = %s AND valid_to IS NULL",
+            [level],
+        )
+        cells = cursor.fetchall()
+        index = assignment.place_points(
+            xy, shapely.from_wkb([bytes(c[3]) for c in cells]), [c[1] for c in cells]
+        )
+        placed[level] = (index, cells)
+    cursor.execute(
+        "CREATE TEMP TABLE territory_placement (id bigint PRIMARY KEY, grid_id bigint, "
+        "micro_grid_id bigint, path text NOT NULL) ON COMMIT DROP"
+    )
+    grid_index, grids = placed[Level.GRID]
+    micro_index, micros = placed[Level.MICROGRID]
+    with cursor.cursor.copy(
+        "COPY territory_placement (id, grid_id, micro_grid_id, path) FROM STDIN"
+    ) as copy:
+        for household_id, g, m in zip(
+            ids.tolist(), grid_index.tolist(), micro_index.tolist(), strict=True
+        ):
+            grid = grids[g] if g >= 0 else None
+            micro = micros[m] if m >= 0 else None
+            path = micro[2] if micro else grid[2] if grid else ""
+            copy.write_row((household_id, grid and grid[0], micro and micro[0], path))
+    cursor.execute(
+        """
+        UPDATE territory_household h
+           SET grid_id = p.grid_id, micro_grid_id = p.micro_grid_id, territory_path = p.path
+          FROM territory_placement p
+         WHERE h.id = p.id
+           AND (h.grid_id IS DISTINCT FROM p.grid_id
+                OR h.micro_grid_id IS DISTINCT FROM p.micro_grid_id
+                OR h.territory_path IS DISTINCT FROM p.path)
+        """
+    )
+    changed = cursor.rowcount
+    # Dropped now, not only on commit: the caller's transaction may be an outer one.
+    cursor.execute("DROP TABLE territory_placement")
+    return changed
 
 
 HOUSEHOLD_FLAGS = (
