@@ -108,6 +108,17 @@ class Unit(models.Model):
         return self.valid_to is None
 
 
+# The flags that decide visit priority (独居老人, 留守儿童, 低保, 残疾, 党员户, 重点关注).
+HOUSEHOLD_FLAGS = (
+    "elderly_living_alone",
+    "left_behind_children",
+    "low_income",
+    "disabled",
+    "party_member",
+    "key_attention",
+)
+
+
 class HouseholdQuerySet(models.QuerySet):
     def in_subtree(self, paths):
         condition = Q(pk__in=[])

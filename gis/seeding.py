@@ -11,7 +11,7 @@ from faker import Faker
 from . import demo, privacy
 from .boundary_io import read_boundary_file
 from .codes import Level
-from .models import Unit
+from .models import HOUSEHOLD_FLAGS, Unit
 from .services import boundaries_import, to_geos
 
 DENGZHOU_FILE = (
@@ -23,12 +23,7 @@ _COLUMNS = (
     "location",
     "address",
     "members",
-    "elderly_living_alone",
-    "left_behind_children",
-    "low_income",
-    "disabled",
-    "party_member",
-    "key_attention",
+    *HOUSEHOLD_FLAGS,
     "head_name",
     "head_phone",
     "id_number_hash",
@@ -109,17 +104,7 @@ def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=
                             f"SRID=4326;POINT({h.lon} {h.lat})",
                             h.address,
                             h.members,
-                            *(
-                                h.flags[f]
-                                for f in (
-                                    "elderly_living_alone",
-                                    "left_behind_children",
-                                    "low_income",
-                                    "disabled",
-                                    "party_member",
-                                    "key_attention",
-                                )
-                            ),
+                            *(h.flags[f] for f in HOUSEHOLD_FLAGS),
                             faker.name(),
                             faker.phone_number(),
                             privacy.hash_id_number(id_number),

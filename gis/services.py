@@ -15,7 +15,7 @@ from . import assignment, coords, privacy
 from .boundary_io import RawFeature
 from .codes import CODE_LENGTH, Level, check_code
 from .geometry import check_polygonal, coordinates_out_of_range
-from .models import Household, RoleAssignment, Unit
+from .models import HOUSEHOLD_FLAGS, Household, RoleAssignment, Unit
 from .selectors import jurisdiction_for
 
 
@@ -183,11 +183,7 @@ def unit_replace(*, unit: Unit, on_date: datetime.date, **fields) -> Unit:
             [Problem("valid_from", f"a new version must start after {unit.valid_from}")]
         )
     with transaction.atomic():
-        locked = Unit.objects.select_for_update().get(pk=unit.pk)
-        if locked.valid_to is not None:
-            raise TerritoryError([Problem("code", f"{unit.code} was retired meanwhile")])
-        locked.valid_to = on_date
-        locked.save(update_fields=["valid_to"])
+        locked = unit_retire(unit=unit, on_date=on_date)
         values = {
             "level": locked.level,
             "code": locked.code,
@@ -295,16 +291,6 @@ def _households_assign_bulk(cursor, where: str, args: list) -> int:
     # Dropped now, not only on commit: the caller's transaction may be an outer one.
     cursor.execute("DROP TABLE territory_placement")
     return changed
-
-
-HOUSEHOLD_FLAGS = (
-    "elderly_living_alone",
-    "left_behind_children",
-    "low_income",
-    "disabled",
-    "party_member",
-    "key_attention",
-)
 
 
 def _household_point(lon, lat, crs) -> Point:

@@ -6,7 +6,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gis import coords, privacy
 from gis.codes import Level
-from gis.models import Household, Unit
+from gis.models import HOUSEHOLD_FLAGS, Household, Unit
 
 
 def geometry_in(geometry: GEOSGeometry, crs: str) -> GEOSGeometry:
@@ -90,12 +90,7 @@ class HouseholdFeatureSerializer(GeoFeatureModelSerializer):
             "id",
             "address",
             "members",
-            "elderly_living_alone",
-            "left_behind_children",
-            "low_income",
-            "disabled",
-            "party_member",
-            "key_attention",
+            *HOUSEHOLD_FLAGS,
             "head_name",
             "head_phone",
             "id_number",

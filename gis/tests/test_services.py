@@ -202,3 +202,19 @@ def test_household_create_refuses_bad_points(territory, lon, lat, crs, field):
         )
     assert field in caught.value.message_dict
     assert Household.objects.count() == count
+
+
+def test_second_edit_of_a_stale_version_is_refused(territory):
+    from gis.services import unit_replace
+
+    from .factories import box
+
+    stale = Unit.objects.current().get(code="411381101201001")  # both editors loaded this row
+    unit_replace(
+        unit=stale, on_date=datetime.date(2025, 5, 1), boundary=box(112.1, 32.6, 112.2, 32.7)
+    )
+    with pytest.raises(TerritoryError, match="already retired"):
+        unit_replace(
+            unit=stale, on_date=datetime.date(2025, 5, 2), boundary=box(112.1, 32.6, 112.2, 32.7)
+        )
+    assert Unit.objects.filter(code="411381101201001").count() == 2
