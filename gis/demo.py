@@ -136,6 +136,20 @@ class DemoHousehold:
     flags: dict = field(default_factory=dict)
 
 
+def apportion(total: int, weights, minimum: int = 1) -> list[int]:
+    """Split `total` into integers proportional to `weights`, each at least `minimum`, summing
+    exactly to `total` (largest remainders)."""
+    weights = np.asarray(weights, dtype=float)
+    spare = total - minimum * len(weights)
+    if spare < 0:
+        raise ValueError(f"cannot give {len(weights)} parts at least {minimum} from {total}")
+    exact = spare * weights / weights.sum()
+    counts = np.floor(exact).astype(int)
+    short = spare - counts.sum()
+    counts[np.argsort(-(exact - counts), kind="stable")[:short]] += 1
+    return (counts + minimum).tolist()
+
+
 def random_points_in(polygon, n, rng, *, centre=None, spread=None, max_rounds=60):
     """n points inside `polygon`: uniform, or normal around `centre` with `spread` degrees."""
     minx, miny, maxx, maxy = polygon.bounds
@@ -221,13 +235,17 @@ def build_territory(
 
     # Villages in proportion to area, communities (fewer, denser in grids) in the streets.
     n_communities = 8 * n_streets
-    rural_area = sum(u.boundary.area for u in town_units if not u.urban)
+    rural_towns = [u for u in town_units if not u.urban]
+    rural_counts = dict(
+        zip(
+            (u.code for u in rural_towns),
+            apportion(villages - n_communities, [u.boundary.area for u in rural_towns], minimum=2),
+            strict=True,
+        )
+    )
     village_units = []
     for town in progress(town_units):
-        if town.urban:
-            count = max(1, n_communities // n_streets)
-        else:
-            count = max(2, round((villages - n_communities) * town.boundary.area / rural_area))
+        count = n_communities // n_streets if town.urban else rural_counts[town.code]
         cells = _split(town.boundary, count, rng)
         for j, cell in enumerate(cells):
             if town.urban:
@@ -253,13 +271,16 @@ def build_territory(
     rural_villages = [v for v in village_units if not v.urban]
     per_community = 20
     remaining = max(len(rural_villages) * 2, grids - per_community * len(urban_villages))
-    rural_area = sum(v.boundary.area for v in rural_villages) or 1.0
+    rural_counts = dict(
+        zip(
+            (v.code for v in rural_villages),
+            apportion(remaining, [v.boundary.area for v in rural_villages], minimum=2),
+            strict=True,
+        )
+    )
     grid_units = []
     for village in progress(village_units):
-        if village.urban:
-            count = per_community
-        else:
-            count = max(2, round(remaining * village.boundary.area / rural_area))
+        count = per_community if village.urban else rural_counts[village.code]
         for k, cell in enumerate(_split(village.boundary, count, rng)):
             label = (
                 f"第{NUMERALS[k % len(NUMERALS)]}网格"

@@ -15,7 +15,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .codes import Level
+from .codes import Level, check_code
 
 
 class LevelChoices(models.TextChoices):
@@ -106,6 +106,16 @@ class Unit(models.Model):
     @property
     def is_current(self) -> bool:
         return self.valid_to is None
+
+    def clean(self):
+        # Forms (the admin) get the same code rules as imports.
+        from django.core.exceptions import ValidationError
+
+        problem = check_code(self.code, self.level, self.parent_code or None)
+        if problem:
+            raise ValidationError({"code": problem.message})
+        if self.parent_code and not Unit.objects.current().filter(code=self.parent_code).exists():
+            raise ValidationError({"parent_code": f"unknown parent {self.parent_code}"})
 
 
 # The flags that decide visit priority (独居老人, 留守儿童, 低保, 残疾, 党员户, 重点关注).

@@ -5,7 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PGBIN=/usr/lib/postgresql/15/bin
-PGPORT=${WANGGE_PGPORT:-54329}
 DATA="$PWD/var/pgdata"
 RUN="$PWD/var/run"
 LOG="$PWD/var/postgres.log"
@@ -21,12 +20,23 @@ fi
 
 running() { as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
 
+# The port is chosen once, when the cluster is made, and kept in var/pgport: 54329 (or
+# WANGGE_PGPORT), or the next free one if another checkout's cluster already listens there.
+free_port() {
+  local port=$1
+  while "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port"; [ $? -ne 2 ]; do port=$((port + 1)); done
+  echo "$port"
+}
+if [ -f var/pgport ]; then PGPORT=$(cat var/pgport); else PGPORT=${WANGGE_PGPORT:-54329}; fi
+
 DBNAME=${2:-wangge}
 
 case "${1:-start}" in
   start)
     if [ ! -f "$DATA/PG_VERSION" ]; then
       mkdir -p var
+      PGPORT=$(free_port "$PGPORT")
+      echo "$PGPORT" > var/pgport
       install -d -o "$owner" -m 700 "$DATA"
       install -d -o "$owner" -m 755 "$RUN"
       as_owner "$PGBIN/initdb" -D "$DATA" -U wangge --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
@@ -54,7 +64,7 @@ CONF
     fi
     # In template1 too, so that test databases get PostGIS without a superuser step.
     for db in template1 "$DBNAME"; do
-      "$PGBIN/psql" -q -h 127.0.0.1 -p "$PGPORT" -U wangge -d "$db" \
+      PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -q -h 127.0.0.1 -p "$PGPORT" -U wangge -d "$db" \
         -c "create extension if not exists postgis" >/dev/null
     done
     echo "postgis://wangge@127.0.0.1:$PGPORT/$DBNAME"

@@ -69,3 +69,23 @@ def test_admin_boundary_edit_creates_a_new_version(territory, client):
     versions = list(Unit.objects.filter(code=unit.code).order_by("valid_from"))
     assert len(versions) == 2 and versions[0].valid_to == datetime.date.today()
     assert versions[1].valid_to is None and versions[1].boundary.extent[3] == pytest.approx(32.71)
+
+
+def test_admin_refuses_a_bad_code(territory, client):
+    from gis.models import Unit
+
+    client.force_login(territory.users["admin"])
+    response = client.post(
+        reverse("admin:territory_unit_add"),
+        {
+            "level": "grid",
+            "code": "4113811",
+            "name": "坏代码",
+            "name_en": "",
+            "parent_code": "411381101201",
+            "boundary": '{"type": "MultiPolygon", "coordinates": [[[[112.1, 32.6], [112.11, 32.6], [112.11, 32.61], [112.1, 32.6]]]]}',
+            "valid_from": "2025-01-01",
+        },
+    )
+    assert response.status_code == 200 and "a grid code has 15 digits" in response.content.decode()
+    assert not Unit.objects.filter(code="4113811").exists()

@@ -101,6 +101,23 @@ def test_projected_file_is_reprojected_and_gcj_claim_refused(tmp_path, territory
         )
 
 
+def test_shapefile_import(tmp_path, territory):
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(
+        {"code": ["411381101201002"], "name": ["河西网格"]},
+        geometry=[shapely.box(112.1, 32.6, 112.12, 32.62)],
+        crs=4326,
+    )
+    path = tmp_path / "grids.shp"
+    pyogrio.write_dataframe(frame, path, encoding="UTF-8")
+    call_command(
+        "import_boundaries", str(path), "--level", "grid", "--parent", "411381101201", verbosity=0
+    )
+    unit = Unit.objects.current().get(code="411381101201002")
+    assert unit.name == "河西网格" and unit.path.endswith("/411381101201/411381101201002")
+
+
 @pytest.mark.parametrize(("fmt", "crs"), [("gpkg", "wgs84"), ("geojson", "gcj02")])
 def test_export_round_trips(tmp_path, territory, fmt, crs):
     out = tmp_path / f"grids.{fmt}"
@@ -128,7 +145,7 @@ def test_check_topology_command_fails_on_a_gap(territory, capsys):
 
 def test_small_demo_seed_tiles_and_places_every_household():
     figures = demo_seed(
-        seed=7, counts={"townships": 4, "villages": 12, "grids": 60, "microgrid_grids": 2}
+        seed=7, counts={"townships": 4, "villages": 16, "grids": 60, "microgrid_grids": 2}
     )
     assert figures["township"] == 4 and figures["microgrid"] > 0
     report = topology_check(unit=Unit.objects.get(code="411381"))
@@ -142,8 +159,8 @@ def test_small_demo_seed_tiles_and_places_every_household():
 def test_full_demo_scale_passes_the_topology_check(capsys):
     call_command("seed_demo", "--scale", "demo", verbosity=0)
     assert Unit.objects.filter(level="township").count() == 28
-    assert 600 <= Unit.objects.filter(level="village").count() <= 650
-    assert 6000 <= Unit.objects.filter(level="grid").count() <= 6250
+    assert Unit.objects.filter(level="village").count() == 626
+    assert Unit.objects.filter(level="grid").count() == 6125
     assert Household.objects.count() >= 60000
     report = topology_check(unit=Unit.objects.get(code="411381"))
     assert report.ok and report.children_checked > 6800, report.defects[:5]

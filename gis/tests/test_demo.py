@@ -27,6 +27,13 @@ def small(seed):
     )
 
 
+def test_apportion_sums_exactly_and_respects_the_minimum():
+    assert demo.apportion(10, [1, 1, 1]) == [4, 3, 3]
+    assert demo.apportion(7, [5, 1, 1], minimum=2) == [3, 2, 2]
+    parts = demo.apportion(578, np.random.default_rng(1).uniform(1, 9, 22), minimum=2)
+    assert sum(parts) == 578 and min(parts) >= 2
+
+
 def test_every_level_tiles_its_parent():
     units = small(3)
     by_code = {u.code: u for u in units}
