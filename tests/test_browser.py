@@ -91,3 +91,19 @@ def test_grid_worker_sees_households_of_their_grid(territory, live_server, brows
     )
     markers = page.locator("path.leaflet-interactive:not([data-code])").count()
     assert markers == 2  # the two households of grid A1a, as circle markers
+
+
+def test_admin_map_widget_draws_the_boundary_offline(territory, live_server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "pw")
+    page.click("input[type=submit]")
+    unit = territory.units["411381001001001"]
+    page.goto(f"{live_server.url}/admin/territory/unit/{unit.pk}/change/")
+    page.wait_for_selector(".leaflet-container path.leaflet-interactive")
+    assert page.locator(".leaflet-draw-toolbar").count() >= 1  # editable, with Leaflet.draw
+    hosts = {urlparse(url).hostname for url in requests if not url.startswith("data:")}
+    assert hosts <= {"127.0.0.1", "localhost"}, hosts
