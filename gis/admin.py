@@ -36,7 +36,7 @@ class UnitAdmin(LeafletGeoAdmin):
     def get_queryset(self, request):
         if request.user.is_superuser:
             return super().get_queryset(request)
-        return selectors.units_for_user(user=request.user) | Unit.objects.none()
+        return selectors.units_for_user(user=request.user)
 
     def save_model(self, request, obj, form, change):
         if change and "boundary" in form.changed_data:

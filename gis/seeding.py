@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from faker import Faker
+from shapely import wkb
 
 from . import demo, privacy
 from .boundary_io import read_boundary_file
@@ -51,8 +52,6 @@ def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=
     county = Unit.objects.current().get(code="411381")
     county.name_en = "Dengzhou"
     county.save(update_fields=["name_en"])
-    from shapely import wkb
-
     territory = demo.build_territory(
         wkb.loads(bytes(county.boundary.wkb)),
         county_code=county.code,

@@ -48,7 +48,7 @@ def jurisdiction_for(*, user) -> Jurisdiction:
         codes = {code for _, code in assignments}
         path_of = dict(
             Unit.objects.filter(code__in=codes)
-            .order_by("code", "-valid_from")
+            .order_by("code", "valid_from")  # the newest version's path wins
             .values_list("code", "path")
         )
 
@@ -135,9 +135,7 @@ def unit_figures(*, unit: Unit) -> dict:
     )
     totals["population"] = totals["population"] or 0
     staff = RoleAssignment.objects.filter(unit_code=unit.code).select_related("user")
-    totals["grid_chief"] = next(
-        (_display_name(a.user) for a in staff if a.role == RoleChoices.GRID_CHIEF), None
-    )
+    totals["grid_chief"] = grid_chiefs_by_code(assignments=staff).get(unit.code)
     totals["workers"] = [
         {"name": _display_name(a.user), "role": a.role}
         for a in staff
@@ -174,6 +172,32 @@ def household_counts_by_unit(*, units) -> dict[str, tuple[int, int]]:
         for prefix, n, population in cursor.fetchall():
             counts[paths_to_code[prefix]] = (n, int(population))
     return counts
+
+
+def grid_chiefs_by_code(*, codes=None, assignments=None) -> dict[str, str]:
+    """{grid code: grid chief's display name}, for `codes` (one query) or loaded assignments."""
+    if assignments is None:
+        assignments = RoleAssignment.objects.filter(unit_code__in=list(codes)).select_related(
+            "user"
+        )
+    return {
+        a.unit_code: _display_name(a.user) for a in assignments if a.role == RoleChoices.GRID_CHIEF
+    }
+
+
+def household_for_writer(*, user, pk: int) -> Household:
+    """A household the user may change; Http404 otherwise (also when it merely cannot be
+    written: a reader must not learn more from a write than from a read)."""
+    household = household_for_user(user=user, pk=pk)
+    j = jurisdiction_for(user=user)
+    if not j.covers(household.territory_path, j.household_write_paths):
+        raise Http404("no such household in your territory")
+    return household
+
+
+def may_import_boundaries(*, user) -> bool:
+    j = jurisdiction_for(user=user)
+    return j.everything or bool(j.territory_edit_paths)
 
 
 def _display_name(user) -> str:

@@ -4,8 +4,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from . import selectors
-
 
 def home(request):
     return redirect("map")
@@ -13,7 +11,6 @@ def home(request):
 
 @login_required
 def map_page(request):
-    jurisdiction = selectors.jurisdiction_for(user=request.user)
     return render(
         request,
         "gis/map.html",
@@ -21,6 +18,5 @@ def map_page(request):
             "basemap_url": settings.WANGGE_BASEMAP_URL,
             "basemap_attribution": settings.WANGGE_BASEMAP_ATTRIBUTION,
             "basemap_crs": settings.WANGGE_BASEMAP_CRS,
-            "roles": sorted(jurisdiction.roles),
         },
     )

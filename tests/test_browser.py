@@ -107,3 +107,15 @@ def test_admin_map_widget_draws_the_boundary_offline(territory, live_server, bro
     assert page.locator(".leaflet-draw-toolbar").count() >= 1  # editable, with Leaflet.draw
     hosts = {urlparse(url).hostname for url in requests if not url.startswith("data:")}
     assert hosts <= {"127.0.0.1", "localhost"}, hosts
+
+
+def test_language_switcher_changes_the_interface(territory, live_server, browser):
+    page = browser.new_page(locale="en-US")
+    login(page, live_server, "grid_worker")
+    assert page.title() == "Territory map"
+    page.select_option("#language-form select", "zh-hans")
+    page.wait_for_function("document.title === '辖区地图'")
+    page.wait_for_selector("#map[data-loaded]")
+    assert "我的辖区" in page.inner_text("#breadcrumb")
+    page.select_option("#language-form select", "en")
+    page.wait_for_function("document.title === 'Territory map'")

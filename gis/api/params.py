@@ -37,7 +37,9 @@ def bbox_param(request, crs: str) -> Polygon | None:
     if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
         raise ValidationError({"bbox": ["coordinates out of range or min >= max"]})
     (wx0, wx1), (wy0, wy1) = coords.to_wgs84([x0, x1], [y0, y1], crs)
-    return Polygon.from_bbox((float(wx0), float(wy0), float(wx1), float(wy1)))
+    bbox = Polygon.from_bbox((float(wx0), float(wy0), float(wx1), float(wy1)))
+    bbox.srid = 4326  # WGS84, like every stored geometry
+    return bbox
 
 
 def zoom_param(request) -> int | None:

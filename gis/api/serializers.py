@@ -5,7 +5,7 @@ from rest_framework_gis.fields import GeometrySerializerMethodField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gis import coords, privacy
-from gis.codes import Level
+from gis.codes import CODE_LENGTH, Level
 from gis.models import HOUSEHOLD_FLAGS, Household, Unit
 
 
@@ -14,6 +14,7 @@ def geometry_in(geometry: GEOSGeometry, crs: str) -> GEOSGeometry:
     if geometry is None or crs in (coords.WGS84, coords.CGCS2000):
         return geometry
     moved = coords.geometry_from_wgs84(shapely.from_wkb(bytes(geometry.wkb)), crs)
+    # No SRID on purpose: GCJ-02 and BD-09 have no EPSG code; only the JSON leaves here.
     return GEOSGeometry(memoryview(shapely.to_wkb(moved)))
 
 
@@ -130,8 +131,6 @@ class HouseholdFeatureSerializer(GeoFeatureModelSerializer):
 
 
 def _code_of(path: str, level: str) -> str | None:
-    from gis.codes import CODE_LENGTH
-
     for code in (path or "").split("/"):
         if len(code) == CODE_LENGTH[level]:
             return code

@@ -1,8 +1,6 @@
 """Thin API views: parse, call a selector or service, serialize. Every queryset starts from a
 territory-scoped selector."""
 
-import json
-
 from django.conf import settings
 from django.contrib.gis.db.models import GeometryField
 from django.db.models import F, Func, Value
@@ -10,7 +8,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -21,7 +19,6 @@ from gis import selectors, services
 from gis.boundary_io import FORMATS, BoundaryFileError, features_from_geojson
 from gis.codes import Level
 from gis.exports import units_export
-from gis.models import RoleAssignment, RoleChoices
 from gis.topology import topology_check
 
 from . import params
@@ -35,21 +32,22 @@ from .serializers import (
     UnitFiguresSerializer,
 )
 
-COMMON = [
-    OpenApiParameter(
-        "crs",
-        str,
-        enum=["wgs84", "cgcs2000", "gcj02", "bd09"],
-        description="CRS of returned coordinates (and of bbox)",
-    ),
-    OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat"),
-]
+CRS_PARAM = OpenApiParameter(
+    "crs",
+    str,
+    enum=["wgs84", "cgcs2000", "gcj02", "bd09"],
+    description="CRS of returned coordinates (and of bbox)",
+)
+AS_OF_PARAM = OpenApiParameter(
+    "as_of", OpenApiTypes.DATE, description="boundaries that held on this date"
+)
+COMMON = [CRS_PARAM, OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat")]
 UNIT_PARAMS = [
     *COMMON,
+    AS_OF_PARAM,
     OpenApiParameter("level", str, enum=list(Level.ORDER)),
     OpenApiParameter("parent", str, description="only the children of this code"),
     OpenApiParameter("top", bool, description="only the top units of your territory"),
-    OpenApiParameter("as_of", OpenApiTypes.DATE, description="boundaries that held on this date"),
     OpenApiParameter("zoom", int, description="map zoom: geometry simplified to half a pixel"),
 ]
 
@@ -119,13 +117,7 @@ class GridList(UnitList):
     levels = (Level.GRID, Level.MICROGRID)
 
     def extra_context(self, units):
-        codes = [u.code for u in units]
-        chiefs = {
-            a.unit_code: (a.user.last_name + a.user.first_name) or a.user.username
-            for a in RoleAssignment.objects.filter(
-                unit_code__in=codes, role=RoleChoices.GRID_CHIEF
-            ).select_related("user")
-        }
+        chiefs = selectors.grid_chiefs_by_code(codes=[u.code for u in units])
         return {**super().extra_context(units), "chiefs": chiefs}
 
     @extend_schema(parameters=UNIT_PARAMS)
@@ -137,7 +129,7 @@ class UnitDetail(GenericAPIView):
     serializer_class = UnitFeatureSerializer
 
     @extend_schema(
-        parameters=[COMMON[0], UNIT_PARAMS[-2]],
+        parameters=[CRS_PARAM, AS_OF_PARAM],
         responses={200: UnitFeatureSerializer},
         description="One unit as a GeoJSON Feature, with its figures under properties.figures.",
     )
@@ -157,7 +149,7 @@ class UnitDetail(GenericAPIView):
 
 class UnitTopology(GenericAPIView):
     @extend_schema(
-        parameters=[UNIT_PARAMS[-2], OpenApiParameter("tolerance_m2", float)],
+        parameters=[AS_OF_PARAM, OpenApiParameter("tolerance_m2", float)],
         responses={200: OpenApiTypes.OBJECT},
         description="Gaps, overlaps and spills between this unit's descendants and their parents.",
     )
@@ -188,8 +180,8 @@ class UnitExport(GenericAPIView):
             OpenApiParameter("level", str, enum=list(Level.ORDER), required=True),
             OpenApiParameter("parent", str),
             OpenApiParameter("format", str, enum=list(FORMATS)),
-            COMMON[0],
-            UNIT_PARAMS[-2],
+            CRS_PARAM,
+            AS_OF_PARAM,
         ],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
         description="Download the units of one level of your territory as GeoJSON or GeoPackage.",
@@ -230,16 +222,12 @@ class UnitImport(GenericAPIView):
     def post(self, request):
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.WANGGE_MAX_UPLOAD_BYTES:
             raise ValidationError({"features": ["upload too large"]})
-        j = selectors.jurisdiction_for(user=request.user)
-        if not (j.everything or j.territory_edit_paths):
+        if not selectors.may_import_boundaries(user=request.user):
             raise PermissionDenied("your role cannot import boundaries")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        raw = data["features"]
-        features, problems = features_from_geojson(
-            json.dumps(raw) if not isinstance(raw, str) else raw
-        )
+        features, problems = features_from_geojson(data["features"])
         if problems:
             return Response(
                 {
@@ -312,17 +300,14 @@ class HouseholdList(HouseholdContextMixin, GenericAPIView):
 class HouseholdDetail(HouseholdContextMixin, GenericAPIView):
     serializer_class = HouseholdFeatureSerializer
 
-    @extend_schema(parameters=[COMMON[0]])
+    @extend_schema(parameters=[CRS_PARAM])
     def get(self, request, pk):
         household = selectors.household_for_user(user=request.user, pk=pk)
         return Response(HouseholdFeatureSerializer(household, context=self._context()).data)
 
     @extend_schema(request=HouseholdWriteSerializer, responses={200: HouseholdFeatureSerializer})
     def patch(self, request, pk):
-        household = selectors.household_for_user(user=request.user, pk=pk)
-        j = selectors.jurisdiction_for(user=request.user)
-        if not j.covers(household.territory_path, j.household_write_paths):
-            raise NotFound("no such household in your territory")
+        household = selectors.household_for_writer(user=request.user, pk=pk)
         serializer = HouseholdWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         changes = {k: v for k, v in serializer.validated_data.items() if k in request.data}
