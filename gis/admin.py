@@ -2,8 +2,6 @@
 Non-superusers see only their territory; a boundary edit creates a new version, never an
 in-place change."""
 
-import datetime
-
 from django.contrib import admin, messages
 from leaflet.admin import LeafletGeoAdmin
 
@@ -16,7 +14,8 @@ class UnitAdmin(LeafletGeoAdmin):
     list_display = ("code", "name", "level", "parent_code", "valid_from", "valid_to", "area_m2")
     list_filter = ("level", ("valid_to", admin.EmptyFieldListFilter))
     search_fields = ("code", "name", "name_en")
-    readonly_fields = ("path", "area_m2", "valid_to", "created_at")
+    # A unit is valid from the moment it is saved; history is written by versions, not edits.
+    readonly_fields = ("path", "area_m2", "valid_from", "valid_to", "created_at")
     fields = (
         "level",
         "code",
@@ -44,7 +43,6 @@ class UnitAdmin(LeafletGeoAdmin):
             try:
                 successor = services.unit_replace(
                     unit=original,
-                    on_date=datetime.date.today(),
                     boundary=obj.boundary,
                     name=obj.name,
                     name_en=obj.name_en,
@@ -54,7 +52,7 @@ class UnitAdmin(LeafletGeoAdmin):
                 return
             obj.pk = successor.pk
             self.message_user(
-                request, f"{original.code}: new boundary version from today; the old one is kept."
+                request, f"{original.code}: new boundary version from now; the old one is kept."
             )
             return
         super().save_model(request, obj, form, change)

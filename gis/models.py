@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .codes import Level, check_code
+from .validity import as_of_instant
 
 
 class LevelChoices(models.TextChoices):
@@ -31,9 +32,12 @@ class UnitQuerySet(models.QuerySet):
     def current(self):
         return self.filter(valid_to__isnull=True)
 
-    def as_of(self, date: datetime.date):
-        """The versions that held on `date` (valid_from inclusive, valid_to exclusive)."""
-        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=date), valid_from__lte=date)
+    def as_of(self, when: datetime.date | datetime.datetime):
+        """The versions that held at `when` (a date: at the end of that day; see validity)."""
+        instant = as_of_instant(when)
+        return self.filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=instant), valid_from__lte=instant
+        )
 
     def at_level(self, level: str):
         return self.filter(level=level)
@@ -69,8 +73,8 @@ class Unit(models.Model):
     path = models.CharField(max_length=200, editable=False)
     boundary = models.MultiPolygonField(_("boundary"), srid=4326)  # SRID 4326, WGS84
     area_m2 = models.FloatField(_("area (m²)"), editable=False, default=0)
-    valid_from = models.DateField(_("valid from"), default=datetime.date.today)
-    valid_to = models.DateField(_("valid until"), null=True, blank=True)
+    valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
+    valid_to = models.DateTimeField(_("valid until"), null=True, blank=True)
     predecessors = models.ManyToManyField(
         "self", symmetrical=False, related_name="successors", blank=True
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from faker import Faker
 from shapely import wkb
 
-from . import demo, privacy
+from . import demo, privacy, validity
 from .boundary_io import read_boundary_file
 from .codes import Level
 from .models import HOUSEHOLD_FLAGS, Unit
@@ -18,7 +18,7 @@ from .services import boundaries_import, to_geos
 DENGZHOU_FILE = (
     Path(settings.BASE_DIR) / "fixtures" / "boundaries" / "411381_dengzhou_gcj02.geojson"
 )
-DEMO_START = datetime.date(2024, 1, 1)
+DEMO_START = datetime.date(2024, 1, 1)  # start of that day (gis.validity)
 
 _COLUMNS = (
     "location",
@@ -68,7 +68,7 @@ def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=
             name_en=u.name_en,
             parent_code=u.parent_code,
             boundary=to_geos(u.boundary),
-            valid_from=DEMO_START,
+            valid_from=validity.start_of(DEMO_START),
         )
         for u in territory[1:]
     ]

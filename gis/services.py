@@ -11,7 +11,7 @@ from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from . import assignment, coords, privacy
+from . import assignment, coords, privacy, validity
 from .boundary_io import RawFeature
 from .codes import CODE_LENGTH, Level, check_code
 from .geometry import check_polygonal, coordinates_out_of_range
@@ -64,7 +64,7 @@ def boundaries_import(
     parent_code: str | None = None,
     repair: bool = False,
     replace: bool = False,
-    valid_from: datetime.date | None = None,
+    valid_from: datetime.date | datetime.datetime | None = None,
     code: str | None = None,
     name: str | None = None,
     user=None,
@@ -84,7 +84,7 @@ def boundaries_import(
         raise TerritoryError([Problem("features", "the input holds no features")])
     if (code or name) and len(features) != 1:
         raise TerritoryError([Problem("code", "--code/--name only name a file of one feature")])
-    valid_from = valid_from or datetime.date.today()
+    valid_from = validity.start_of(valid_from)
     problems: list[Problem] = []
     checked = []
     seen: dict[str, int] = {}
@@ -176,8 +176,12 @@ def boundaries_import(
     return result
 
 
-def unit_replace(*, unit: Unit, on_date: datetime.date, **fields) -> Unit:
-    """Retire `unit` on `on_date` and create its successor version (same code unless given)."""
+def unit_replace(
+    *, unit: Unit, on_date: datetime.date | datetime.datetime | None = None, **fields
+) -> Unit:
+    """Retire `unit` at `on_date` (now by default) and create its successor version (same code
+    unless given)."""
+    on_date = validity.start_of(on_date)
     if on_date <= unit.valid_from:
         raise TerritoryError(
             [Problem("valid_from", f"a new version must start after {unit.valid_from}")]
@@ -197,7 +201,8 @@ def unit_replace(*, unit: Unit, on_date: datetime.date, **fields) -> Unit:
     return successor
 
 
-def unit_retire(*, unit: Unit, on_date: datetime.date) -> Unit:
+def unit_retire(*, unit: Unit, on_date: datetime.date | datetime.datetime | None = None) -> Unit:
+    on_date = validity.start_of(on_date)
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         if locked.valid_to is not None:

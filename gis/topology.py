@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from .models import Unit
+from .validity import as_of_instant
 
 
 @dataclass
@@ -132,7 +133,8 @@ def topology_check(
     *, unit: Unit, as_of: datetime.date | None = None, tolerance_m2: float | None = None
 ) -> TopologyReport:
     tolerance = settings.WANGGE_TOPOLOGY_TOLERANCE_M2 if tolerance_m2 is None else tolerance_m2
-    params = {"path": unit.path, "prefix": unit.path + "/%", "as_of": as_of}
+    instant = as_of_instant(as_of) if as_of is not None else None
+    params = {"path": unit.path, "prefix": unit.path + "/%", "as_of": instant}
     report = TopologyReport(root=unit.code, tolerance_m2=tolerance)
     with connection.cursor() as cursor:
         for template in (_GAPS, _OVERLAPS, _SPILLS):

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from gis import coords
 from gis.models import Household, Unit
+from gis.validity import start_of
 
 pytestmark = pytest.mark.django_db
 
@@ -244,17 +245,16 @@ def test_as_of_returns_the_boundary_that_held(territory, api):
 
     unit_replace(
         unit=Unit.objects.get(code="411381101201001"),
-        on_date=datetime.date(2025, 6, 1),
+        on_date=start_of(datetime.date(2025, 6, 1)),
         boundary=box(112.1, 32.6, 112.2, 32.7),
         name="新名字",
     )
     client = api(territory.users["commander"])
     old = client.get(reverse("api-unit", args=["411381101201001"]), {"as_of": "2025-01-01"}).json()
     new = client.get(reverse("api-unit", args=["411381101201001"])).json()
-    assert (
-        old["properties"]["name"] == "grid-411381101201001"
-        and old["properties"]["valid_to"] == "2025-06-01"
-    )
+    assert old["properties"]["name"] == "grid-411381101201001" and old["properties"][
+        "valid_to"
+    ].startswith("2025-06-01T00:00:00")
     assert new["properties"]["name"] == "新名字"
 
 

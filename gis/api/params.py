@@ -15,14 +15,19 @@ def crs_param(request) -> str:
         raise ValidationError({"crs": [str(exc)]}) from exc
 
 
-def as_of_param(request) -> datetime.date | None:
+def as_of_param(request) -> datetime.date | datetime.datetime | None:
+    """A date (the state at the end of that day) or an ISO 8601 instant."""
     raw = request.query_params.get("as_of")
     if not raw:
         return None
     try:
-        return datetime.date.fromisoformat(raw)
+        if len(raw) == 10:
+            return datetime.date.fromisoformat(raw)
+        return datetime.datetime.fromisoformat(raw)
     except ValueError as exc:
-        raise ValidationError({"as_of": ["expected a date, YYYY-MM-DD"]}) from exc
+        raise ValidationError(
+            {"as_of": ["expected a date (YYYY-MM-DD) or an ISO 8601 date-time"]}
+        ) from exc
 
 
 def bbox_param(request, crs: str) -> Polygon | None:

@@ -7,6 +7,7 @@ from django.contrib.gis.geos import Point
 
 from gis.models import Household, Unit
 from gis.services import to_geos
+from gis.validity import start_of
 
 
 def box(x0, y0, x1, y1):
@@ -34,7 +35,7 @@ class UnitFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("street_name", locale="zh_CN")
     parent_code = ""
     boundary = factory.LazyFunction(lambda: box(112.0, 32.6, 112.01, 32.61))
-    valid_from = datetime.date(2024, 1, 1)
+    valid_from = start_of(datetime.date(2024, 1, 1))
 
 
 class HouseholdFactory(factory.django.DjangoModelFactory):

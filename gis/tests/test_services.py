@@ -8,6 +8,7 @@ from gis import coords
 from gis.boundary_io import RawFeature
 from gis.models import Household, Unit
 from gis.services import TerritoryError, boundaries_import, household_create
+from gis.validity import start_of
 
 pytestmark = pytest.mark.django_db
 
@@ -28,19 +29,19 @@ def grids_in_a1b():
 
 
 def test_import_creates_units_and_assigns_households(territory):
-    Unit.objects.filter(code="411381001001002").update(valid_to=datetime.date(2025, 1, 1))
+    Unit.objects.filter(code="411381001001002").update(valid_to=start_of(datetime.date(2025, 1, 1)))
     result = boundaries_import(
         features=grids_in_a1b(),
         level="grid",
         parent_code="411381001001",
-        valid_from=datetime.date(2025, 1, 1),
+        valid_from=start_of(datetime.date(2025, 1, 1)),
     )
     assert result.created == ["411381001001003", "411381001001004"]
     assert Household.objects.get(pk=territory.households["A1b"].pk).grid.code == "411381001001004"
 
 
 def test_import_converts_gcj02_to_wgs84(territory):
-    Unit.objects.filter(code="411381001001002").update(valid_to=datetime.date(2025, 1, 1))
+    Unit.objects.filter(code="411381001001002").update(valid_to=start_of(datetime.date(2025, 1, 1)))
     gcj = coords.geometry_from_wgs84(shapely.box(112.05, 32.6, 112.1, 32.7), "gcj02")
     boundaries_import(
         features=[feature(0, "411381001001003", gcj)],
@@ -62,11 +63,11 @@ def test_replace_versions_instead_of_editing(territory):
         level="grid",
         parent_code="411381001001",
         replace=True,
-        valid_from=datetime.date(2025, 3, 1),
+        valid_from=start_of(datetime.date(2025, 3, 1)),
     )
     versions = Unit.objects.filter(code="411381001001002").order_by("valid_from")
     assert [(v.name, v.valid_to) for v in versions] == [
-        ("grid-411381001001002", datetime.date(2025, 3, 1)),
+        ("grid-411381001001002", start_of(datetime.date(2025, 3, 1))),
         ("改名", None),
     ]
 
@@ -211,10 +212,14 @@ def test_second_edit_of_a_stale_version_is_refused(territory):
 
     stale = Unit.objects.current().get(code="411381101201001")  # both editors loaded this row
     unit_replace(
-        unit=stale, on_date=datetime.date(2025, 5, 1), boundary=box(112.1, 32.6, 112.2, 32.7)
+        unit=stale,
+        on_date=start_of(datetime.date(2025, 5, 1)),
+        boundary=box(112.1, 32.6, 112.2, 32.7),
     )
     with pytest.raises(TerritoryError, match="already retired"):
         unit_replace(
-            unit=stale, on_date=datetime.date(2025, 5, 2), boundary=box(112.1, 32.6, 112.2, 32.7)
+            unit=stale,
+            on_date=start_of(datetime.date(2025, 5, 2)),
+            boundary=box(112.1, 32.6, 112.2, 32.7),
         )
     assert Unit.objects.filter(code="411381101201001").count() == 2

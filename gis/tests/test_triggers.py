@@ -7,6 +7,7 @@ from django.contrib.gis.geos import Point
 
 from gis.models import Household, Unit
 from gis.services import households_assign, unit_replace
+from gis.validity import start_of
 
 from .factories import HouseholdFactory, box
 
@@ -55,16 +56,18 @@ def test_boundary_change_reassigns_households_and_keeps_history(territory):
     # Move the eastern grid's boundary off the household: it falls to the western grid.
     unit_replace(
         unit=Unit.objects.current().get(code="411381001001001"),
-        on_date=datetime.date(2025, 6, 1),
+        on_date=start_of(datetime.date(2025, 6, 1)),
         boundary=box(112.0, 32.6, 112.08, 32.7),
     )
     unit_replace(
-        unit=old, on_date=datetime.date(2025, 6, 1), boundary=box(112.08, 32.6, 112.1, 32.7)
+        unit=old,
+        on_date=start_of(datetime.date(2025, 6, 1)),
+        boundary=box(112.08, 32.6, 112.1, 32.7),
     )
     household.refresh_from_db()
     assert household.grid.code == "411381001001001" and household.grid.valid_to is None
     old.refresh_from_db()
-    assert old.valid_to == datetime.date(2025, 6, 1)
+    assert old.valid_to == start_of(datetime.date(2025, 6, 1))
     held = Unit.objects.as_of(datetime.date(2025, 1, 1)).get(code="411381001001002")
     assert held.pk == old.pk
     now = Unit.objects.as_of(datetime.date(2025, 6, 1)).get(code="411381001001002")
