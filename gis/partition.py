@@ -1,18 +1,26 @@
 """Re-dividing a grid into micro-grids of `low`-`high` households (pure: shapely, numpy).
 
-Method (first version; see issue "Micro-grids"):
-1. Households at one address point form one *atom* (they stay together). Each atom gets the
-   Voronoi cell of its point clipped to the grid, so the cells tile the grid exactly and empty
-   land goes to the nearest address.
-2. Cells that share an edge are neighbours (the contiguity graph).
-3. Recursive bisection: a region that must become k micro-grids is cut in two along the
-   direction (of 12 tried) whose cut keeps both sides contiguous, inside their feasible weight
-   ranges and closest to the k1:k2 share, shortest cut first among equals; this yields compact
-   parts. Each side recurses until k = 1.
-4. Micro-grids are unions of their cells; each reports households and Polsby-Popper.
+Method, chosen after measuring the alternatives in bench/microgrids.py:
+1. Households at one address point form one *atom*: they always stay together.
+2. Locked micro-grids keep their area and households. What is left is cut by the barrier lines
+   (roads, rivers, walls) into *blocks*. A block whose households cannot form micro-grids within
+   the bounds on its own is joined to the neighbour it shares the longest border with, and the
+   note says which barrier was crossed and why; land without households joins a neighbour.
+3. Each block becomes the number of micro-grids whose mean is closest to the middle of the
+   bounds, by recursive bisection with *straight cuts*: a region that must become k micro-grids
+   is cut by a straight line (12 directions, at the household that balances k1:k2) into two
+   pieces that each hold one contiguous group of households and can hold k1 and k2 micro-grids
+   within the bounds. Among the cuts that keep the part means closest, the one whose pieces are
+   most compact for what they must still become wins. Straight cuts give convex-ish parts
+   (Polsby-Popper 0.6-0.8 on ordinary grids), where unions of Voronoi cells give ragged edges.
+4. When no straight cut keeps both pieces contiguous (donuts, combs), the region falls back to
+   Voronoi cells of its addresses (clipped to it, so they tile it), their contiguity graph and
+   a balanced graph bisection.
+Everything is deterministic: no step draws random numbers (`seed` only breaks exact ties).
 
-Geometry is computed in a local metric plane (equirectangular around the grid, metres) so that
-compactness is measured in metres, then mapped back to WGS84 lon/lat.
+Geometry stays in WGS84 lon/lat so the parts reuse the grid's own vertices and tile it
+exactly; directions, lengths and Polsby-Popper are measured in a local metric plane
+(equirectangular around the grid, in metres), which is affine to lon/lat.
 """
 
 import math
@@ -23,8 +31,12 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 _M_PER_DEG_LAT = 110_574.0
-BALANCE_SLACK = 0.0  # households per micro-grid; a tuning knob (see issue 3 notes)
 _M_PER_DEG_LON_EQ = 111_320.0
+DIRECTIONS = 12
+CUTS_TRIED = 1  # positions tried per direction; more cost time and gained nothing measurable
+# Cuts whose part means differ by less than this many households count as equally balanced,
+# so the more compact one wins.
+BALANCE_SLACK = 1.5
 
 
 class Infeasible(ValueError):
@@ -35,12 +47,20 @@ class Infeasible(ValueError):
         super().__init__(f"{reason} {suggestion}")
 
 
+class AdjustmentError(ValueError):
+    """A planner's adjustment would break the partition (non-contiguous, empty, not adjacent)."""
+
+
 @dataclass
 class MicroGrid:
     geometry: Polygon | MultiPolygon  # WGS84 lon/lat
-    households: int
+    members: list[int]  # indices into the households given
     polsby_popper: float
-    atoms: list[int] = field(default_factory=list)
+    locked: bool = False
+
+    @property
+    def households(self) -> int:
+        return len(self.members)
 
 
 @dataclass
@@ -48,6 +68,7 @@ class Partition:
     parts: list[MicroGrid]
     low: int
     high: int
+    notes: list[str] = field(default_factory=list)
 
     @property
     def all_in_bounds(self) -> bool:
@@ -59,6 +80,8 @@ def polsby_popper(geometry) -> float:
 
 
 def feasible_part_counts(total: int, heaviest: int, low: int, high: int) -> range:
+    if low < 1 or high < 1:
+        raise Infeasible("the bounds must be positive.", "Use for instance 30-50.")
     if low > high:
         raise Infeasible(f"the minimum ({low}) is above the maximum ({high}).", "Swap the bounds.")
     if total == 0:
@@ -82,45 +105,387 @@ def feasible_part_counts(total: int, heaviest: int, low: int, high: int) -> rang
     return counts
 
 
-def divide(grid, xy, *, low: int = 30, high: int = 50, seed: int = 0) -> Partition:
-    """Divide `grid` (WGS84 polygon) holding households at `xy` (n x 2 lon/lat)."""
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    points, weights = np.unique(np.round(xy, 7), axis=0, return_counts=True)
-    total = int(weights.sum())
-    counts = feasible_part_counts(total, int(weights.max()) if total else 0, low, high)
+def best_part_count(total: int, heaviest: int, low: int, high: int) -> int:
+    counts = feasible_part_counts(total, heaviest, low, high)
     target = (low + high) / 2
-    k = min(counts, key=lambda c: (abs(total / c - target), c))
+    return min(counts, key=lambda c: (abs(total / c - target), c))
 
-    lon0, lat0 = grid.centroid.x, grid.centroid.y
-    scale = np.array([_M_PER_DEG_LON_EQ * math.cos(math.radians(lat0)), _M_PER_DEG_LAT])
 
-    def to_m(geometry):
-        return shapely.transform(geometry, lambda c: (c - (lon0, lat0)) * scale)
+class _Plane:
+    """The local metric plane around a grid (affine to lon/lat)."""
 
-    def to_deg(geometry):
-        return shapely.transform(geometry, lambda c: c / scale + (lon0, lat0))
-
-    area = to_m(grid)
-    local = (points - (lon0, lat0)) * scale
-    cells = _cells(area, local)
-    neighbours = _adjacency(cells)
-    rng = np.random.default_rng(seed)
-    groups = _bisect(list(range(len(cells))), k, weights, local, neighbours, low, high, rng)
-
-    parts = []
-    for group in sorted(groups, key=lambda g: tuple(np.round(local[g].mean(axis=0), 3))):
-        shape = shapely.union_all([cells[i] for i in group])
-        parts.append(
-            MicroGrid(to_deg(shape), int(weights[group].sum()), polsby_popper(shape), group)
+    def __init__(self, geometry):
+        self.origin = np.array([geometry.centroid.x, geometry.centroid.y])
+        self.scale = np.array(
+            [_M_PER_DEG_LON_EQ * math.cos(math.radians(self.origin[1])), _M_PER_DEG_LAT]
         )
-    return Partition(parts=parts, low=low, high=high)
+
+    def xy(self, lonlat):
+        return (np.asarray(lonlat, dtype=float) - self.origin) * self.scale
+
+    def to_m(self, geometry):
+        return shapely.transform(geometry, lambda c: (c - self.origin) * self.scale)
+
+    def to_deg(self, geometry):
+        return shapely.transform(geometry, lambda c: c / self.scale + self.origin)
+
+    def compactness(self, geometry) -> float:
+        return polsby_popper(self.to_m(geometry))
+
+
+@dataclass
+class _Atoms:
+    lonlat: np.ndarray  # unique address points
+    local: np.ndarray  # the same in metres
+    weight: np.ndarray  # households at each
+    members: list[list[int]]  # household indices at each
+
+
+def _atoms(xy, plane) -> _Atoms:
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    if not len(xy):
+        return _Atoms(np.empty((0, 2)), np.empty((0, 2)), np.empty(0, dtype=int), [])
+    points, inverse = np.unique(np.round(xy, 7), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    members = [[] for _ in points]
+    for index, atom in enumerate(inverse.tolist()):
+        members[atom].append(index)
+    weight = np.array([len(m) for m in members], dtype=int)
+    return _Atoms(points, plane.xy(points), weight, members)
+
+
+def _pieces(geometry) -> list[Polygon]:
+    if geometry.is_empty:
+        return []
+    if isinstance(geometry, Polygon):
+        return [geometry]
+    return [g for g in getattr(geometry, "geoms", []) if isinstance(g, Polygon) and g.area > 0]
+
+
+def _as_area(geometry):
+    """Polygonal part of an overlay result, as a Polygon when it is one piece."""
+    pieces = [p for p in _pieces(geometry) if p.area > 0]
+    if len(pieces) == 1:
+        return pieces[0]
+    return MultiPolygon(pieces) if pieces else Polygon()
+
+
+def divide(
+    grid,
+    xy,
+    *,
+    low: int = 30,
+    high: int = 50,
+    seed: int = 0,
+    barriers=(),
+    locked=(),
+    parts: int | None = None,
+) -> Partition:
+    """Divide `grid` (WGS84 polygon) holding households at `xy` (n x 2 lon/lat).
+
+    `barriers` are lines micro-grids should not cross; `locked` are polygons (existing
+    micro-grids) to keep as they are; `parts` forces the number of new micro-grids (a planner's
+    split). Raises Infeasible when the bounds cannot be met, saying why and what would."""
+    grid = _as_area(shapely.make_valid(grid))
+    plane = _Plane(grid)
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    taken = np.zeros(len(xy), dtype=bool)
+    result = Partition(parts=[], low=low, high=high)
+    points = shapely.points(xy) if len(xy) else np.empty(0, dtype=object)
+    for polygon in locked:
+        inside = shapely.covers(polygon, points) & ~taken if len(xy) else np.zeros(0, dtype=bool)
+        taken |= inside
+        result.parts.append(
+            MicroGrid(polygon, np.flatnonzero(inside).tolist(), plane.compactness(polygon), True)
+        )
+    free = grid
+    if locked:
+        free = _as_area(shapely.difference(grid, shapely.union_all(list(locked))))
+    free_index = np.flatnonzero(~taken)
+    atoms = _atoms(xy[free_index], plane)
+    atoms.members = [[int(free_index[i]) for i in m] for m in atoms.members]
+    if parts is None:
+        feasible_part_counts(
+            int(atoms.weight.sum()), int(atoms.weight.max()) if len(atoms.weight) else 0, low, high
+        )
+    blocks = _blocks(free, barriers, atoms, low, high, plane, result.notes, forced=parts)
+    rng = np.random.default_rng(seed)
+    for region, ids, k in blocks:
+        if not ids:
+            _attach(result, region, plane)
+            continue
+        for geometry, group in _split(region, ids, k, atoms, low, high, plane, rng):
+            members = sorted(i for a in group for i in atoms.members[a])
+            result.parts.append(MicroGrid(geometry, members, plane.compactness(geometry)))
+    # Reading order (north to south, then west to east), locked parts where they fall.
+    result.parts.sort(key=lambda p: (-round(p.geometry.centroid.y, 5), p.geometry.centroid.x))
+    return result
+
+
+def _attach(result: Partition, region, plane):
+    """Give empty land to the part that shares the longest border with it."""
+    if not result.parts:
+        raise Infeasible("the grid has no households outside the locked micro-grids.", "Unlock.")
+    i = max(
+        range(len(result.parts)),
+        key=lambda j: (
+            shapely.intersection(result.parts[j].geometry.boundary, region.boundary).length
+        ),
+    )
+    part = result.parts[i]
+    part.geometry = _as_area(shapely.union(part.geometry, region))
+    part.polsby_popper = plane.compactness(part.geometry)
+    result.notes.append(
+        "Land without households enclosed by locked micro-grids joined one of them."
+    )
+
+
+# --- blocks: locked areas and barriers ------------------------------------------------------
+
+
+def _blocks(free, barriers, atoms, low, high, plane, notes, forced=None):
+    """[(region, atom ids, number of micro-grids)] for the free area."""
+    faces = _pieces(free)
+    lines = [b for b in barriers if not b.is_empty]
+    if lines:
+        cut = shapely.union_all([free.boundary, *[shapely.intersection(b, free) for b in lines]])
+        faces = [
+            f
+            for f in shapely.polygonize(_line_parts(cut)).geoms
+            if free.covers(f.point_on_surface())
+        ]
+    n_atoms = len(atoms.weight)
+    owner = np.full(n_atoms, -1)
+    if n_atoms:
+        sites = shapely.points(atoms.lonlat)
+        for index, face in enumerate(faces):
+            hit = shapely.covers(face, sites) & (owner < 0)
+            owner[hit] = index
+        owner[owner < 0] = 0  # rounding on an edge: any face that touches it will do
+    weights = [int(atoms.weight[owner == i].sum()) for i in range(len(faces))]
+
+    def fits(total):
+        if forced is not None:
+            return total > 0
+        return total > 0 and math.ceil(total / high) <= total // low
+
+    groups = join_small([plane.to_m(f) for f in faces], weights, fits)
+    for g in groups:
+        stranded = [weights[i] for i in g if weights[i] and not fits(weights[i])]
+        if len(g) > 1 and stranded:
+            notes.append(
+                f"{sum(stranded)} households between barriers cannot form micro-grids of "
+                f"{low}-{high} alone; they join their neighbours across a barrier."
+            )
+    weight = [sum(weights[i] for i in g) for g in groups]
+    blocks = []
+    for g, w in zip(groups, weight, strict=True):
+        region = _as_area(shapely.union_all([faces[i] for i in g]))
+        ids = np.flatnonzero(np.isin(owner, g)).tolist()
+        if not ids:
+            # Land with no households that touches no free neighbour (locked parts around it).
+            blocks.append((region, [], 0))
+            continue
+        heaviest = int(atoms.weight[ids].max())
+        k = forced if forced is not None else best_part_count(w, heaviest, low, high)
+        blocks.append((region, ids, k))
+    if forced is not None and len(blocks) != 1:
+        raise Infeasible("the part holds households on both sides of a barrier.", "Merge first.")
+    return blocks
+
+
+def join_small(shapes, weights, fits) -> list[list[int]]:
+    """Group `shapes` (polygons in metres) so that every group's total weight `fits`: the
+    smallest misfit joins the neighbour it shares the longest border with, until all fit or no
+    misfit has a neighbour. Used for blocks between barriers and for grids that fell below the
+    minimum."""
+    groups = [[i] for i in range(len(shapes))]
+    merged = list(shapes)
+    weight = list(weights)
+    while len(groups) > 1:
+        misfits = sorted((i for i, w in enumerate(weight) if not fits(w)), key=lambda i: weight[i])
+        joined = False
+        for i in misfits:
+            borders = [
+                (shapely.intersection(merged[i].boundary, merged[j].boundary).length, -j)
+                for j in range(len(groups))
+                if j != i
+            ]
+            length, minus_j = max(borders)
+            if length <= 0:
+                continue
+            j = -minus_j
+            groups[j] += groups[i]
+            weight[j] += weight[i]
+            merged[j] = shapely.union(merged[j], merged[i])
+            del groups[i], weight[i], merged[i]
+            joined = True
+            break
+        if not joined:
+            break
+    return [sorted(g) for g in groups]
+
+
+def _line_parts(geometry):
+    if geometry.geom_type in ("LineString", "LinearRing"):
+        return [geometry]
+    return [
+        g for g in getattr(geometry, "geoms", []) if g.geom_type in ("LineString", "LinearRing")
+    ]
+
+
+# --- straight-cut recursive bisection -------------------------------------------------------
+
+
+def _split(region, ids, k, atoms, low, high, plane, rng):
+    """[(geometry, atom ids)] for k micro-grids of `region` holding atoms `ids`."""
+    if k <= 1:
+        return [(region, ids)]
+    cut = _best_cut(region, ids, k, atoms, low, high, plane)
+    if cut is None:
+        return _graph_split(region, ids, k, atoms, low, high, plane, rng)
+    (left, left_ids, k1), (right, right_ids, k2) = cut
+    return _split(left, left_ids, k1, atoms, low, high, plane, rng) + _split(
+        right, right_ids, k2, atoms, low, high, plane, rng
+    )
+
+
+def _best_cut(region, ids, k, atoms, low, high, plane):
+    ids = np.asarray(ids)
+    pts, w = atoms.local[ids], atoms.weight[ids]
+    total = int(w.sum())
+    region_m = plane.to_m(region)
+    minx, miny, maxx, maxy = region_m.bounds
+    reach = 2 * math.hypot(maxx - minx, maxy - miny) + 1
+    centre = np.array([(minx + maxx) / 2, (miny + maxy) / 2])
+    candidates = []
+    splits = {(k // 2, k - k // 2), (k - k // 2, k // 2)}
+    for angle in np.linspace(0, math.pi, DIRECTIONS, endpoint=False):
+        direction = np.array([math.cos(angle), math.sin(angle)])
+        along = pts @ direction
+        order = np.argsort(along, kind="stable")
+        cumulative = np.cumsum(w[order])
+        for k1, k2 in splits:
+            ideal = total * k1 / k
+            # cut after position `cut`: atoms order[:cut+1] go left
+            for cut in np.argsort(np.abs(cumulative[:-1] - ideal), kind="stable")[:CUTS_TRIED]:
+                left_w = int(cumulative[cut])
+                if not (
+                    k1 * low <= left_w <= k1 * high and k2 * low <= total - left_w <= k2 * high
+                ):
+                    continue
+                if along[order[cut]] == along[order[cut + 1]]:
+                    continue  # the line would pass through an address
+                imbalance = abs(left_w / k1 - (total - left_w) / k2)
+                offset = (along[order[cut]] + along[order[cut + 1]]) / 2
+                candidates.append((imbalance, angle, offset, k1, k2, order[: cut + 1]))
+    if not candidates:
+        return None
+    best_imbalance = min(c[0] for c in candidates)
+    scored = []
+    for imbalance, angle, offset, k1, k2, left_order in candidates:
+        if imbalance > best_imbalance + BALANCE_SLACK:
+            continue
+        direction = np.array([math.cos(angle), math.sin(angle)])
+        normal = np.array([-direction[1], direction[0]])
+        base = centre + (offset - centre @ direction) * direction
+        half = shapely.Polygon(
+            [
+                base + normal * reach,
+                base + normal * reach - direction * reach,
+                base - normal * reach - direction * reach,
+                base - normal * reach,
+            ]
+        )
+        half_deg = plane.to_deg(half)
+        left_ids = set(ids[left_order].tolist())
+        sides = _sides(region, half_deg, left_ids, ids, atoms)
+        if sides is None:
+            continue
+        left, right = sides
+        score = _shape_cost(plane.to_m(left), k1) + _shape_cost(plane.to_m(right), k2)
+        scored.append(
+            (imbalance > best_imbalance + 1e-9, score, angle, offset, left, right, k1, k2)
+        )
+    if not scored:
+        return None
+    _, _, _, _, left, right, k1, k2 = min(scored, key=lambda s: s[:4])
+    left_set = _covered(left, ids, atoms)
+    right_ids = [i for i in ids.tolist() if i not in left_set]
+    return (left, sorted(left_set), k1), (right, right_ids, k2)
+
+
+def _covered(geometry, ids, atoms) -> set[int]:
+    ids = np.asarray(ids)
+    inside = shapely.covers(geometry, shapely.points(atoms.lonlat[ids]))
+    return set(ids[inside].tolist())
+
+
+def _sides(region, half, left_ids, ids, atoms):
+    """Cut `region` by the half-plane: (left, right) when each side holds one contiguous group
+    of households (land without households joins the other side), else None."""
+    left = _as_area(shapely.intersection(region, half))
+    right = _as_area(shapely.difference(region, half))
+    sites = shapely.points(atoms.lonlat[ids])
+    is_left = np.array([i in left_ids for i in ids.tolist()])
+    keep = {"left": [], "right": []}
+    give = {"left": [], "right": []}
+    for name, side, mine in (("left", left, is_left), ("right", right, ~is_left)):
+        for piece in _pieces(side):
+            holds = shapely.covers(piece, sites[mine]).any()
+            (keep if holds else give)[name].append(piece)
+    if len(keep["left"]) != 1 or len(keep["right"]) != 1:
+        return None
+    left = _as_area(shapely.union_all(keep["left"] + give["right"]))
+    right = _as_area(shapely.union_all(keep["right"] + give["left"]))
+    if not (isinstance(left, Polygon) and isinstance(right, Polygon)):
+        return None
+    return left, right
+
+
+def _shape_cost(geometry_m, k) -> float:
+    """How far a piece that must become k micro-grids is from k compact ones: the perimeter a
+    piece of this area would have as k squares (shared edges counted once), over its own."""
+    area, length = geometry_m.area, geometry_m.length
+    if area <= 0:
+        return math.inf
+    ideal = (
+        2 * math.sqrt(area) * (1 + math.sqrt(k)) / math.sqrt(k) if k > 1 else 4 * math.sqrt(area)
+    )
+    return length / ideal
+
+
+# --- fallback: Voronoi cells and a graph bisection -------------------------------------------
+
+
+def _graph_split(region, ids, k, atoms, low, high, plane, rng):
+    ids = list(ids)
+    region_m = plane.to_m(region)
+    cells_m = _cells(region_m, atoms.local[ids])
+    neighbours = _adjacency(cells_m)
+    local_index = list(range(len(ids)))
+    groups = _bisect(local_index, k, atoms.weight[ids], atoms.local[ids], neighbours, low, high)
+    cells = [_as_area(shapely.intersection(plane.to_deg(c), region)) for c in cells_m]
+    out = []
+    for group in groups:
+        out.append(
+            (_as_area(shapely.union_all([cells[i] for i in group])), [ids[i] for i in group])
+        )
+    # Give the last part whatever rounding left between the cells, so the parts tile the region.
+    rest = shapely.difference(region, shapely.union_all([g for g, _ in out]))
+    if not rest.is_empty and rest.area > 0:
+        for piece in _pieces(rest):
+            j = max(range(len(out)), key=lambda i: out[i][0].intersection(piece.buffer(1e-9)).area)
+            out[j] = (_as_area(shapely.union_all([out[j][0], piece])), out[j][1])
+    return out
 
 
 def _cells(area, local):
     if len(local) == 1:
         return [area]
-    jitter = shapely.MultiPoint(local)
-    diagram = shapely.voronoi_polygons(jitter, extend_to=area.envelope.buffer(10))
+    diagram = shapely.voronoi_polygons(
+        shapely.MultiPoint(local), extend_to=area.envelope.buffer(10)
+    )
     tree = shapely.STRtree(list(diagram.geoms))
     cells = []
     for x, y in local:
@@ -154,7 +519,7 @@ def _connected(members, neighbours) -> bool:
     return len(seen) == len(members)
 
 
-def _bisect(members, k, weights, local, neighbours, low, high, rng):
+def _bisect(members, k, weights, local, neighbours, low, high):
     if k == 1:
         return [members]
     k1 = k // 2
@@ -163,7 +528,7 @@ def _bisect(members, k, weights, local, neighbours, low, high, rng):
     best = None
     pts = local[members]
     w = weights[members]
-    for angle in np.linspace(0, math.pi, 12, endpoint=False):
+    for angle in np.linspace(0, math.pi, DIRECTIONS, endpoint=False):
         direction = np.array([math.cos(angle), math.sin(angle)])
         order = np.argsort(pts @ direction, kind="stable")
         cumulative = np.cumsum(w[order])
@@ -172,16 +537,13 @@ def _bisect(members, k, weights, local, neighbours, low, high, rng):
             right_w = total - left_w
             if not (k1 * low <= left_w <= k1 * high and k2 * low <= right_w <= k2 * high):
                 continue
-            # Per-part averages may differ by a few households: balance is kept by the bounds,
-            # and the slack buys shorter cuts (more compact micro-grids).
-            imbalance = max(0.0, abs(left_w / k1 - right_w / k2) - BALANCE_SLACK)
+            imbalance = abs(left_w / k1 - right_w / k2)
             if best is not None and imbalance > best[0]:
                 continue
             left = [members[i] for i in order[:cut]]
             right = [members[i] for i in order[cut:]]
             if not (_connected(left, neighbours) and _connected(right, neighbours)):
                 continue
-            # Cut length, approximated by the extent of the region across the cut direction.
             spread = np.ptp(pts @ np.array([-direction[1], direction[0]]))
             key = (imbalance, spread)
             if best is None or key < best[:2]:
@@ -192,6 +554,177 @@ def _bisect(members, k, weights, local, neighbours, low, high, rng):
             "Widen the bounds or adjust the grid by hand.",
         )
     _, _, left, right = best
-    return _bisect(left, k1, weights, local, neighbours, low, high, rng) + _bisect(
-        right, k2, weights, local, neighbours, low, high, rng
+    return _bisect(left, k1, weights, local, neighbours, low, high) + _bisect(
+        right, k2, weights, local, neighbours, low, high
     )
+
+
+# --- a planner's adjustments ------------------------------------------------------------------
+
+
+def _rebuilt(partition: Partition, parts: list[MicroGrid], note: str | None = None) -> Partition:
+    grid = shapely.union_all([p.geometry for p in parts])
+    plane = _Plane(grid)
+    for part in parts:
+        part.polsby_popper = plane.compactness(part.geometry)
+    notes = [*partition.notes, note] if note else list(partition.notes)
+    return Partition(parts=parts, low=partition.low, high=partition.high, notes=notes)
+
+
+def _check_index(partition: Partition, *indices: int):
+    for i in indices:
+        if not 0 <= i < len(partition.parts):
+            raise AdjustmentError(f"there is no micro-grid {i + 1}")
+    if len(set(indices)) != len(indices):
+        raise AdjustmentError("pick two different micro-grids")
+
+
+def _adjacent(a, b) -> bool:
+    return shapely.intersection(a.boundary, b.boundary).length > 0
+
+
+def _one_piece(geometry, what: str):
+    geometry = _as_area(geometry)
+    if not isinstance(geometry, Polygon):
+        raise AdjustmentError(f"{what} would fall apart into {len(_pieces(geometry))} pieces")
+    return geometry
+
+
+def adjust_merge(partition: Partition, a: int, b: int) -> Partition:
+    """Merge micro-grid b into a (they must share a border)."""
+    _check_index(partition, a, b)
+    first, second = partition.parts[a], partition.parts[b]
+    if not _adjacent(first.geometry, second.geometry):
+        raise AdjustmentError(f"micro-grids {a + 1} and {b + 1} do not share a border")
+    merged = MicroGrid(
+        _one_piece(shapely.union(first.geometry, second.geometry), "the merged micro-grid"),
+        sorted(first.members + second.members),
+        0.0,
+    )
+    parts = [p for i, p in enumerate(partition.parts) if i not in (a, b)]
+    parts.insert(min(a, b), merged)
+    return _rebuilt(partition, parts)
+
+
+def adjust_split(partition: Partition, xy, index: int, *, seed: int = 0) -> Partition:
+    """Split one micro-grid in two, as balanced and compact as the engine makes them."""
+    _check_index(partition, index)
+    part = partition.parts[index]
+    if part.households < 2:
+        raise AdjustmentError("a micro-grid needs two households to be split")
+    xy = np.asarray(xy, dtype=float)
+    local = divide(part.geometry, xy[part.members], low=1, high=part.households, parts=2, seed=seed)
+    new = [
+        MicroGrid(p.geometry, sorted(part.members[i] for i in p.members), 0.0) for p in local.parts
+    ]
+    parts = partition.parts[:index] + new + partition.parts[index + 1 :]
+    return _rebuilt(partition, parts)
+
+
+def adjust_move_area(partition: Partition, xy, area, to: int) -> Partition:
+    """Give the land of `area` (a polygon the planner drew) and the households on it to
+    micro-grid `to`, taking it from the micro-grids it overlaps."""
+    _check_index(partition, to)
+    if area.is_empty or area.area == 0 or not area.is_valid:
+        raise AdjustmentError("draw a valid polygon over the land to move")
+    points = shapely.points(np.asarray(xy, dtype=float))
+    target = partition.parts[to]
+    parts = list(partition.parts)
+    gained, moved = [], []
+    for i, part in enumerate(parts):
+        if i == to or not part.geometry.intersects(area):
+            continue
+        piece = _as_area(shapely.intersection(part.geometry, area))
+        if piece.is_empty:
+            continue
+        if part.locked:
+            raise AdjustmentError(f"micro-grid {i + 1} is locked")
+        rest = shapely.difference(part.geometry, area)
+        if rest.is_empty or rest.area == 0:
+            raise AdjustmentError(f"micro-grid {i + 1} would be left with no land")
+        rest = _one_piece(rest, f"micro-grid {i + 1}")
+        members = np.asarray(part.members, dtype=int)
+        on_edge = shapely.touches(piece, points[members]) if len(members) else []
+        if np.any(on_edge):
+            raise AdjustmentError("the line passes through a household's address; move it aside")
+        taken = shapely.covers(piece, points[members]) if len(members) else np.zeros(0, bool)
+        moved += members[taken].tolist()
+        gained.append(piece)
+        parts[i] = MicroGrid(rest, members[~taken].tolist(), 0.0, part.locked)
+    if not gained:
+        raise AdjustmentError("the polygon covers no land of another micro-grid")
+    parts[to] = MicroGrid(
+        _one_piece(shapely.union_all([target.geometry, *gained]), f"micro-grid {to + 1}"),
+        sorted(target.members + moved),
+        0.0,
+        target.locked,
+    )
+    return _rebuilt(partition, parts)
+
+
+def adjust_move_households(partition: Partition, xy, households: list[int], to: int) -> Partition:
+    """Move households (indices into `xy`) to micro-grid `to`; the borders between it and the
+    micro-grids they leave are redrawn between their addresses (Voronoi cells)."""
+    _check_index(partition, to)
+    xy = np.asarray(xy, dtype=float)
+    owner = {m: i for i, p in enumerate(partition.parts) for m in p.members}
+    unknown = [h for h in households if h not in owner]
+    if unknown:
+        raise AdjustmentError(f"unknown households: {unknown[:5]}")
+    sources = sorted({owner[h] for h in households} - {to})
+    if not sources:
+        return partition
+    for i in sources:
+        if partition.parts[i].locked:
+            raise AdjustmentError(f"micro-grid {i + 1} is locked")
+        if not _adjacent(partition.parts[i].geometry, partition.parts[to].geometry):
+            raise AdjustmentError(f"micro-grid {i + 1} does not share a border with {to + 1}")
+    involved = [to, *sources]
+    region = shapely.union_all([partition.parts[i].geometry for i in involved])
+    plane = _Plane(region)
+    new_owner = {m: i for i in involved for m in partition.parts[i].members}
+    new_owner.update(dict.fromkeys(households, to))
+    atoms = _atoms(xy[list(new_owner)], plane)
+    index = list(new_owner)
+    cells_m = _cells(plane.to_m(region), atoms.local)
+    groups: dict[int, list] = {i: [] for i in involved}
+    for atom, cell in zip(atoms.members, cells_m, strict=True):
+        owners = {new_owner[index[m]] for m in atom}
+        if len(owners) > 1:
+            raise AdjustmentError("households at one address must stay together")
+        groups[owners.pop()].append(_as_area(shapely.intersection(plane.to_deg(cell), region)))
+    parts = list(partition.parts)
+    for i in involved:
+        if not groups[i]:
+            raise AdjustmentError(f"micro-grid {i + 1} would be left with no households")
+        geometry = _one_piece(shapely.union_all(groups[i]), f"micro-grid {i + 1}")
+        members = sorted(m for m, o in new_owner.items() if o == i)
+        parts[i] = MicroGrid(geometry, members, 0.0, partition.parts[i].locked)
+    rest = shapely.difference(region, shapely.union_all([parts[i].geometry for i in involved]))
+    if not rest.is_empty and rest.area > 0:  # rounding slivers go to the target
+        parts[to].geometry = _one_piece(shapely.union(parts[to].geometry, rest), "the target")
+    return _rebuilt(partition, parts)
+
+
+def adjust_lock(partition: Partition, index: int, locked: bool = True) -> Partition:
+    _check_index(partition, index)
+    parts = list(partition.parts)
+    part = parts[index]
+    parts[index] = MicroGrid(part.geometry, part.members, part.polsby_popper, locked)
+    return _rebuilt(partition, parts)
+
+
+def adjust_rerun(
+    partition: Partition, grid, xy, *, seed: int = 0, barriers=(), low=None, high=None
+) -> Partition:
+    """Divide the grid again, keeping the locked micro-grids as they are."""
+    result = divide(
+        grid,
+        xy,
+        low=partition.low if low is None else low,
+        high=partition.high if high is None else high,
+        seed=seed,
+        barriers=barriers,
+        locked=[p.geometry for p in partition.parts if p.locked],
+    )
+    return result
