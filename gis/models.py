@@ -238,3 +238,63 @@ class RoleAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.role} @ {self.unit_code}"
+
+
+class MicroGridDivision(models.Model):
+    """One committed re-division of a grid into micro-grids: what it created and retired, so
+    that it can be audited and reverted. Previews and adjustments are not stored: they travel
+    as GeoJSON between the planner and the server until the commit."""
+
+    grid = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="divisions")
+    low = models.PositiveSmallIntegerField(_("minimum households"))
+    high = models.PositiveSmallIntegerField(_("maximum households"))
+    created_units = models.ManyToManyField(Unit, related_name="created_by_division")
+    retired_units = models.ManyToManyField(Unit, related_name="retired_by_division")
+    notes = models.JSONField(default=list, blank=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    committed_at = models.DateTimeField(default=timezone.now)
+    reverted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reverted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("micro-grid division")
+        verbose_name_plural = _("micro-grid divisions")
+        ordering = ["-committed_at"]
+
+    def __str__(self):
+        return f"{self.grid.code} @ {self.committed_at:%Y-%m-%d %H:%M}"
+
+
+class MicroGridJob(models.Model):
+    """A batch re-division of every grid under a village or township, with its progress and a
+    report per grid of what was divided and what could not be, and why."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    unit_code = models.CharField(_("territory code"), max_length=17)
+    low = models.PositiveSmallIntegerField(_("minimum households"))
+    high = models.PositiveSmallIntegerField(_("maximum households"))
+    commit = models.BooleanField(_("commit the divisions"), default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("micro-grid batch job")
+        verbose_name_plural = _("micro-grid batch jobs")
+        ordering = ["-created_at"]

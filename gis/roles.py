@@ -10,3 +10,5 @@ SEES_HOUSEHOLDS = SEES_PERSONAL_DATA | {R.COMMANDER, R.DEPARTMENT_STAFF, R.VOLUN
 WRITES_HOUSEHOLDS = SEES_PERSONAL_DATA
 # Importing and replacing boundaries, and running topology checks on a subtree.
 EDITS_TERRITORY = frozenset({R.COMMANDER})
+# Re-dividing grids into micro-grids (planners: township/county commanders, village officers).
+DIVIDES_GRIDS = frozenset({R.COMMANDER, R.VILLAGE_OFFICER})

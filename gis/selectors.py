@@ -4,13 +4,21 @@ from these functions cannot leak another territory's data by forgetting a filter
 import datetime
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 
 from . import roles
 from .codes import Level
-from .models import Household, RoleAssignment, RoleChoices, Unit
+from .models import (
+    Household,
+    MicroGridDivision,
+    MicroGridJob,
+    RoleAssignment,
+    RoleChoices,
+    Unit,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,7 @@ class Jurisdiction:
     personal_paths: tuple[str, ...] = ()
     household_write_paths: tuple[str, ...] = ()
     territory_edit_paths: tuple[str, ...] = ()
+    division_paths: tuple[str, ...] = ()
     roles: frozenset = field(default_factory=frozenset)
 
     def covers(self, path: str, paths: tuple[str, ...] | None = None) -> bool:
@@ -63,6 +72,7 @@ def jurisdiction_for(*, user) -> Jurisdiction:
             personal_paths=paths_for(roles.SEES_PERSONAL_DATA),
             household_write_paths=paths_for(roles.WRITES_HOUSEHOLDS),
             territory_edit_paths=paths_for(roles.EDITS_TERRITORY),
+            division_paths=paths_for(roles.DIVIDES_GRIDS),
             roles=frozenset(r for r, _ in assignments),
         )
     user._wangge_jurisdiction = result
@@ -202,3 +212,59 @@ def may_import_boundaries(*, user) -> bool:
 
 def _display_name(user) -> str:
     return (user.last_name + user.first_name) or user.username
+
+
+def grid_to_divide_for_user(*, user, code: str) -> Unit:
+    """The current grid `code`, if the user may re-divide it into micro-grids (404 otherwise:
+    a grid outside one's territory does not exist for them)."""
+    j = jurisdiction_for(user=user)
+    unit = Unit.objects.current().filter(code=code, level=Level.GRID).first()
+    if unit is None or not j.covers(unit.path, j.division_paths):
+        raise Http404("no such grid in your territory")
+    return unit
+
+
+def may_divide_grids(*, user) -> bool:
+    j = jurisdiction_for(user=user)
+    return j.everything or bool(j.division_paths)
+
+
+def divisions_for_user(*, user):
+    j = jurisdiction_for(user=user)
+    qs = MicroGridDivision.objects.select_related("grid").prefetch_related(
+        "created_units", "retired_units"
+    )
+    if j.everything:
+        return qs
+    return qs.filter(grid__in=Unit.objects.in_subtree(j.division_paths))
+
+
+def microgrid_jobs_for_user(*, user):
+    qs = MicroGridJob.objects.all()
+    return qs if jurisdiction_for(user=user).everything else qs.filter(created_by=user)
+
+
+def grid_basis(*, grid: Unit) -> str:
+    """A fingerprint of what a division of `grid` rests on: the grid's version, its current
+    micro-grids and its households' places. A proposal made on another basis is stale."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT md5(concat_ws('|', %(grid)s::text,
+              (SELECT string_agg(id::text || ':' || md5(ST_AsBinary(boundary)), ',' ORDER BY id)
+                 FROM territory_unit
+                WHERE level = 'microgrid' AND parent_code = %(code)s AND valid_to IS NULL),
+              (SELECT string_agg(id::text || ':' || ST_AsText(location), ',' ORDER BY id)
+                 FROM territory_household WHERE grid_id = %(grid)s)))
+            """,
+            {"grid": grid.pk, "code": grid.code},
+        )
+        return cursor.fetchone()[0]
+
+
+def grid_households_xy(*, grid: Unit):
+    """(household ids, n x 2 lon/lat) of the households placed in `grid`, by id."""
+    rows = list(Household.objects.filter(grid=grid).order_by("id").values_list("id", "location"))
+    ids = [r[0] for r in rows]
+    xy = np.array([(r[1].x, r[1].y) for r in rows], dtype=float).reshape(-1, 2)
+    return ids, xy

@@ -159,3 +159,5 @@ LOGGING = {
 
 # Debian 12's GDAL 3.6 cannot sandbox file access; boundary files are read by pyogrio's own GDAL.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+# Batch jobs run in a background thread; inline (in the request) when true.
+WANGGE_JOBS_INLINE = env("WANGGE_JOBS_INLINE", "0") == "1"

@@ -8,3 +8,4 @@ STORAGES = {
 }
 WANGGE_ID_HASH_KEY = "test-id-hash-key"
 LANGUAGE_CODE = "en"
+WANGGE_JOBS_INLINE = True
