@@ -1,5 +1,6 @@
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometrySerializerMethodField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -16,6 +17,14 @@ def geometry_in(geometry: GEOSGeometry, crs: str) -> GEOSGeometry:
     moved = coords.geometry_from_wgs84(shapely.from_wkb(bytes(geometry.wkb)), crs)
     # No SRID on purpose: GCJ-02 and BD-09 have no EPSG code; only the JSON leaves here.
     return GEOSGeometry(memoryview(shapely.to_wkb(moved)))
+
+
+# drf-spectacular cannot infer a method field's geometry: say it is a GeoJSON geometry object.
+GEOJSON_GEOMETRY = {
+    "type": "object",
+    "description": "GeoJSON geometry (coordinates in the requested CRS)",
+    "properties": {"type": {"type": "string"}, "coordinates": {"type": "array", "items": {}}},
+}
 
 
 class UnitFeatureSerializer(GeoFeatureModelSerializer):
@@ -40,6 +49,7 @@ class UnitFeatureSerializer(GeoFeatureModelSerializer):
             "population",
         )
 
+    @extend_schema_field(GEOJSON_GEOMETRY)
     def get_geometry(self, unit) -> GEOSGeometry:
         shape = getattr(unit, "display_boundary", None) or unit.boundary
         return geometry_in(shape, self.context.get("crs", coords.WGS84))
@@ -102,6 +112,7 @@ class HouseholdFeatureSerializer(GeoFeatureModelSerializer):
     def _clear(self, household) -> bool:
         return self.context["personal"](household)
 
+    @extend_schema_field(GEOJSON_GEOMETRY)
     def get_location(self, household) -> GEOSGeometry:
         return geometry_in(household.location, self.context.get("crs", coords.WGS84))
 

@@ -101,7 +101,7 @@ class UnitList(GenericAPIView):
     def extra_context(self, units):
         return {"counts": selectors.household_counts_by_unit(units=units)}
 
-    @extend_schema(parameters=UNIT_PARAMS)
+    @extend_schema(parameters=UNIT_PARAMS, operation_id="units_list")
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         context = {"crs": params.crs_param(request), "request": request, **self.extra_context(page)}
@@ -279,7 +279,9 @@ class HouseholdList(HouseholdContextMixin, GenericAPIView):
             qs = qs.in_bbox(bbox)
         return qs.order_by("id")
 
-    @extend_schema(parameters=[*COMMON, OpenApiParameter("grid", str)])
+    @extend_schema(
+        parameters=[*COMMON, OpenApiParameter("grid", str)], operation_id="households_list"
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(
