@@ -10,6 +10,7 @@ from gis import views as gis_views
 urlpatterns = [
     path("", gis_views.home, name="home"),
     path("map/", gis_views.map_page, name="map"),
+    path("planner/", gis_views.planner_page, name="planner"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -224,6 +224,12 @@ def grid_to_divide_for_user(*, user, code: str) -> Unit:
     return unit
 
 
+def grids_to_divide_for_user(*, user):
+    j = jurisdiction_for(user=user)
+    grids = Unit.objects.current().at_level(Level.GRID).order_by("code")
+    return grids if j.everything else grids.in_subtree(j.division_paths)
+
+
 def may_divide_grids(*, user) -> bool:
     j = jurisdiction_for(user=user)
     return j.everything or bool(j.division_paths)

@@ -2,21 +2,41 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+
+from . import selectors
+
+# The planner's grid picker lists at most this many grids; larger territories type a code.
+PLANNER_GRID_CHOICES = 500
 
 
 def home(request):
     return redirect("map")
 
 
+def _basemap():
+    return {
+        "basemap_url": settings.WANGGE_BASEMAP_URL,
+        "basemap_attribution": settings.WANGGE_BASEMAP_ATTRIBUTION,
+        "basemap_crs": settings.WANGGE_BASEMAP_CRS,
+    }
+
+
 @login_required
 def map_page(request):
+    return render(request, "gis/map.html", _basemap())
+
+
+@login_required
+def planner_page(request):
+    """Re-divide a grid into micro-grids: preview, adjust, commit (all through the API)."""
+    if not selectors.may_divide_grids(user=request.user):
+        raise PermissionDenied("your role does not plan micro-grids")
+    grids = selectors.grids_to_divide_for_user(user=request.user)[:PLANNER_GRID_CHOICES]
     return render(
         request,
-        "gis/map.html",
-        {
-            "basemap_url": settings.WANGGE_BASEMAP_URL,
-            "basemap_attribution": settings.WANGGE_BASEMAP_ATTRIBUTION,
-            "basemap_crs": settings.WANGGE_BASEMAP_CRS,
-        },
+        "gis/planner.html",
+        _basemap()
+        | {"grids": list(grids.values("code", "name")), "chosen": request.GET.get("grid", "")},
     )

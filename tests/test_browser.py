@@ -9,6 +9,7 @@ import pytest
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from django.db import connections  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -119,3 +120,44 @@ def test_language_switcher_changes_the_interface(territory, live_server, browser
     assert "我的辖区" in page.inner_text("#breadcrumb")
     page.select_option("#language-form select", "en")
     page.wait_for_function("document.title === 'Territory map'")
+
+
+def test_planner_previews_adjusts_and_commits_micro_grids(territory, live_server, browser):
+    from gis.models import Unit
+    from gis.tests.test_microgrids import EAST, add_households
+
+    add_households((112.051, 32.601, 112.099, 32.699), 159)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    login(page, live_server, "village_officer")
+    page.click("a[href='/planner/']")
+    page.fill("#grid", EAST)
+    page.click("#preview")
+    page.wait_for_selector("path.proposal-part[data-part='4']")
+    assert page.locator("path.proposal-part").count() == 4
+    assert "all within the bounds" in page.inner_text("#summary")
+    # Adjust: split micro-grid 1 (now out of bounds, commit refused), then merge the halves.
+    page.click("#parts tr[data-part='1']")
+    page.click("#split")
+    page.wait_for_selector("path.proposal-part[data-part='5']")
+    assert "outside the bounds" in page.inner_text("#summary") and page.is_disabled("#commit")
+    page.click("#parts tr[data-part='1']")
+    page.click("#parts tr[data-part='2']")
+    page.click("#merge")
+    page.wait_for_function("document.querySelectorAll('path.proposal-part').length === 4")
+    assert "all within the bounds" in page.inner_text("#summary")
+    page.click("#commit")
+    page.wait_for_selector(f"path.unit-microgrid[data-code='{EAST}04']")
+    codes = page.locator("path.unit-microgrid").evaluate_all("els => els.map(e => e.dataset.code)")
+    assert sorted(codes) == [f"{EAST}0{i}" for i in range(1, 5)]
+    page.wait_for_selector(f"#message:has-text('{EAST}01')")
+    page.wait_for_selector("#divisions button[data-division]")  # and it can be reverted
+    assert Unit.objects.current().filter(level="microgrid", parent_code=EAST).count() == 4
+    connections.close_all()  # this one was opened inside Playwright's context: close it here
+    hosts = {urlparse(url).hostname for url in requests if not url.startswith("data:")}
+    assert hosts in ({"127.0.0.1"}, {"localhost"}), hosts
+    assert not errors

@@ -90,3 +90,15 @@ def test_admin_refuses_a_bad_code(territory, client):
     )
     assert response.status_code == 200 and "a grid code has 15 digits" in response.content.decode()
     assert not Unit.objects.filter(code="4113811").exists()
+
+
+def test_planner_page_is_for_planners(territory, client):
+    client.force_login(territory.users["village_officer"])
+    page = client.get(reverse("planner"))
+    assert page.status_code == 200
+    assert 'value="411381001001001"' in page.content.decode()  # a grid of their village
+    assert 'value="411381101201001"' not in page.content.decode()  # not another village's
+    assert 'href="/planner/"' in client.get(reverse("map")).content.decode()
+    client.force_login(territory.users["grid_worker"])
+    assert client.get(reverse("planner")).status_code == 403
+    assert 'href="/planner/"' not in client.get(reverse("map")).content.decode()

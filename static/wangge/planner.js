@@ -1,0 +1,242 @@
+// The micro-grid planner: preview a division of one grid, adjust it, commit it, revert it.
+// The proposal lives here, in the page, as the API's GeoJSON; every change is one API call.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("map-config").textContent);
+  const text = JSON.parse(document.getElementById("planner-text").textContent);
+  const csrf = document.querySelector("meta[name=csrf-token]").content;
+  const $ = (id) => document.getElementById(id);
+  const map = L.map("map", { attributionControl: !!config.basemapUrl });
+  if (config.basemapUrl) {
+    L.tileLayer(config.basemapUrl, { attribution: config.basemapAttribution, maxZoom: 19 }).addTo(map);
+  }
+  map.setView([32.68, 112.09], 9);
+  const colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+    "#7f7f7f", "#bcbd22", "#17becf"];
+
+  let grid = null; // code of the grid being planned
+  let outline = null;
+  let households = null;
+  let proposal = null;
+  let partsLayer = null;
+  let selected = []; // part numbers, at most two
+
+  function say(message, isError) {
+    const box = $("message");
+    box.textContent = message || "";
+    box.className = isError ? "error" : "";
+  }
+
+  async function api(method, url, body) {
+    const response = await fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const errors = (data.errors || []).map((e) => e.message);
+      const detail = errors.length ? errors.join(" ") : (data.detail || JSON.stringify(data));
+      throw new Error(detail);
+    }
+    return data;
+  }
+
+  async function fetchAll(url) {
+    const features = [];
+    let next = url;
+    while (next) {
+      const page = await api("GET", next);
+      features.push(...(page.features || []));
+      next = page.next;
+    }
+    return features;
+  }
+
+  async function openGrid(code) {
+    if (code === grid) return;
+    grid = code;
+    if (outline) outline.remove();
+    if (households) households.remove();
+    const unit = await api("GET", "/api/units/" + encodeURIComponent(code) + "/");
+    outline = L.geoJSON(unit, { style: { color: "#b3261e", weight: 3, fill: false }, interactive: false }).addTo(map);
+    map.fitBounds(outline.getBounds(), { padding: [20, 20] });
+    const points = await fetchAll("/api/households/?grid=" + encodeURIComponent(code) + "&page_size=5000");
+    households = L.geoJSON({ type: "FeatureCollection", features: points }, {
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 2.5, weight: 0, fillColor: "#222", fillOpacity: 0.8, interactive: false }),
+    }).addTo(map);
+    loadDivisions();
+  }
+
+  function draw(data) {
+    proposal = data;
+    selected = [];
+    if (partsLayer) partsLayer.remove();
+    partsLayer = L.geoJSON(data, {
+      style: (f) => styleFor(f, false),
+      onEachFeature: (f, shape) => {
+        const p = f.properties;
+        shape.bindTooltip("#" + p.number + " · " + p.households + " " + text.households + " · " + p.polsby_popper.toFixed(2));
+        shape.on("click", () => toggle(p.number));
+      },
+    }).addTo(map);
+    partsLayer.eachLayer((shape) => {
+      const element = shape.getElement();
+      element.setAttribute("data-part", shape.feature.properties.number);
+      element.classList.add("proposal-part");
+    });
+    if (households) households.bringToFront();
+    const count = data.features.length;
+    $("summary").innerHTML = "";
+    const line = document.createElement("p");
+    line.id = "summary-line";
+    line.textContent = count + " " + text.microGrids + " · " + (data.all_in_bounds ? text.allInBounds : text.outOfBounds) +
+      " · " + text.meanScore + " " + (data.mean_polsby_popper || 0).toFixed(2);
+    line.className = data.all_in_bounds ? "ok" : "error";
+    $("summary").appendChild(line);
+    for (const note of data.notes || []) {
+      const p = document.createElement("p"); p.className = "hint"; p.textContent = note; $("summary").appendChild(p);
+    }
+    const body = document.querySelector("#parts tbody");
+    body.innerHTML = "";
+    for (const f of data.features) {
+      const p = f.properties;
+      const row = document.createElement("tr");
+      row.dataset.part = p.number;
+      row.className = p.in_bounds ? "" : "out-of-bounds";
+      for (const value of ["#" + p.number, p.households, p.polsby_popper.toFixed(2), p.locked ? "🔒" : ""]) {
+        const cell = document.createElement("td"); cell.textContent = value; row.appendChild(cell);
+      }
+      row.onclick = () => toggle(p.number);
+      body.appendChild(row);
+    }
+    $("parts").hidden = false;
+    refreshButtons();
+  }
+
+  function styleFor(feature, active) {
+    const p = feature.properties;
+    const colour = colours[(p.number - 1) % colours.length];
+    return {
+      color: p.in_bounds ? colour : "#b3261e", weight: active ? 4 : 1.5, dashArray: p.locked ? "6 4" : null,
+      fillColor: colour, fillOpacity: active ? 0.55 : 0.3,
+    };
+  }
+
+  function toggle(number) {
+    const at = selected.indexOf(number);
+    if (at >= 0) selected.splice(at, 1);
+    else { selected.push(number); if (selected.length > 2) selected.shift(); }
+    partsLayer.eachLayer((shape) => shape.setStyle(styleFor(shape.feature, selected.includes(shape.feature.properties.number))));
+    document.querySelectorAll("#parts tbody tr").forEach((row) => row.classList.toggle("selected", selected.includes(Number(row.dataset.part))));
+    refreshButtons();
+  }
+
+  function refreshButtons() {
+    const has = !!proposal;
+    $("merge").disabled = !(has && selected.length === 2);
+    $("split").disabled = !(has && selected.length === 1);
+    $("lock").disabled = !(has && selected.length === 1);
+    $("move-area").disabled = !(has && selected.length === 1);
+    $("rerun").disabled = !has;
+    $("commit").disabled = !(has && proposal.all_in_bounds);
+  }
+
+  async function run(action) {
+    say("…");
+    try {
+      await action();
+      if ($("message").textContent === "…") say("");
+    } catch (error) { say(error.message, true); }
+  }
+
+  function bounds() {
+    return { low: Number($("low").value), high: Number($("high").value) };
+  }
+
+  async function adjust(operation) {
+    const data = await api("POST", "/api/grids/" + encodeURIComponent(grid) + "/microgrids/adjust/", { proposal: proposal, operation: operation });
+    draw(data);
+  }
+
+  $("plan-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(async () => {
+      await openGrid($("grid").value.trim());
+      draw(await api("POST", "/api/grids/" + encodeURIComponent(grid) + "/microgrids/preview/", bounds()));
+    });
+  });
+  $("load-current").onclick = () => run(async () => {
+    await openGrid($("grid").value.trim());
+    draw(await api("POST", "/api/grids/" + encodeURIComponent(grid) + "/microgrids/preview/", { ...bounds(), start: "current" }));
+  });
+  $("merge").onclick = () => run(() => adjust({ op: "merge", part: selected[0], other: selected[1] }));
+  $("split").onclick = () => run(() => adjust({ op: "split", part: selected[0] }));
+  $("lock").onclick = () => run(() => {
+    const part = proposal.features[selected[0] - 1].properties;
+    return adjust({ op: part.locked ? "unlock" : "lock", part: selected[0] });
+  });
+  $("rerun").onclick = () => run(() => adjust({ op: "rerun", ...bounds(), seed: (proposal.seed || 0) + 1 }));
+  $("move-area").onclick = () => {
+    const to = selected[0];
+    say(text.drawHint);
+    const pen = new L.Draw.Polygon(map, { shapeOptions: { color: "#000" } });
+    map.once(L.Draw.Event.CREATED, (event) => run(() => adjust({ op: "move_area", area: event.layer.toGeoJSON().geometry, to: to })));
+    pen.enable();
+  };
+  $("commit").onclick = () => run(async () => {
+    if (!window.confirm(text.confirmCommit)) return;
+    const division = await api("POST", "/api/grids/" + encodeURIComponent(grid) + "/microgrids/commit/", { proposal: proposal });
+    proposal = null;
+    if (partsLayer) partsLayer.remove();
+    $("parts").hidden = true;
+    $("summary").innerHTML = "";
+    refreshButtons();
+    await showCurrent();
+    await loadDivisions();
+    say(text.committed + " " + division.created.join(", "));
+  });
+
+  async function showCurrent() {
+    const features = await fetchAll("/api/units/?level=microgrid&parent=" + encodeURIComponent(grid));
+    partsLayer = L.geoJSON({ type: "FeatureCollection", features: features }, {
+      style: (f, i) => ({ color: "#6a1b9a", weight: 2, fillColor: "#6a1b9a", fillOpacity: 0.15 }),
+      onEachFeature: (f, shape) => shape.bindTooltip(f.properties.name + " · " + f.properties.households + " " + text.households),
+    }).addTo(map);
+    partsLayer.eachLayer((shape) => {
+      const element = shape.getElement();
+      element.setAttribute("data-code", shape.feature.properties.code);
+      element.classList.add("unit-microgrid");
+    });
+  }
+
+  async function loadDivisions() {
+    const page = await api("GET", "/api/microgrid-divisions/?grid=" + encodeURIComponent(grid));
+    const box = $("divisions");
+    box.innerHTML = "";
+    for (const d of page.results.slice(0, 5)) {
+      const row = document.createElement("p");
+      row.className = "division";
+      row.textContent = d.committed_at.slice(0, 16).replace("T", " ") + " · " + d.created.length + " " + text.microGrids + " ";
+      if (!d.reverted_at) {
+        const button = document.createElement("button");
+        button.textContent = text.revert;
+        button.dataset.division = d.id;
+        button.onclick = () => run(async () => {
+          await api("POST", "/api/microgrid-divisions/" + d.id + "/revert/");
+          if (partsLayer) partsLayer.remove();
+          await showCurrent();
+          await loadDivisions();
+          say(text.reverted);
+        });
+        row.appendChild(button);
+      }
+      box.appendChild(row);
+    }
+  }
+
+  refreshButtons();
+  if ($("grid").value) $("plan-form").requestSubmit();
+  window.wanggePlanner = { map: map };
+})();
