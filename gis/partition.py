@@ -294,6 +294,12 @@ def _blocks(free, barriers, atoms, low, high, plane, notes, forced=None):
     return blocks
 
 
+def metric(geometries: list) -> list:
+    """WGS84 geometries in one local metric plane around them (metres), for borders and areas."""
+    plane = _Plane(shapely.union_all(geometries).envelope)
+    return [plane.to_m(g) for g in geometries]
+
+
 def join_small(shapes, weights, fits) -> list[list[int]]:
     """Group `shapes` (polygons in metres) so that every group's total weight `fits`: the
     smallest misfit joins the neighbour it shares the longest border with, until all fit or no

@@ -11,7 +11,7 @@ import shapely
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import assignment, coords, jobs, partition, privacy, proposals, selectors, validity
@@ -712,10 +712,11 @@ def microgrid_division_revert(*, user, division: MicroGridDivision) -> MicroGrid
 
 
 def microgrid_job_create(
-    *, user, unit_code: str, low: int = 30, high: int = 50, commit: bool = False
+    *, user, unit_code: str, low: int = 30, high: int = 50, commit: bool = False, start: bool = True
 ) -> MicroGridJob:
     """Queue a batch re-division of every grid under a village or township; the job runs after
-    this transaction commits (in a background thread, or inline when WANGGE_JOBS_INLINE)."""
+    this transaction commits (in a background thread, or inline when WANGGE_JOBS_INLINE), or
+    not at all with start=False (the caller runs microgrid_job_run itself)."""
     unit = selectors.unit_for_user(user=user, code=unit_code)
     j = selectors.jurisdiction_for(user=user)
     if not j.covers(unit.path, j.division_paths):
@@ -729,7 +730,8 @@ def microgrid_job_create(
     job = MicroGridJob.objects.create(
         unit_code=unit.code, low=low, high=high, commit=commit, created_by=user
     )
-    transaction.on_commit(lambda: jobs.start(microgrid_job_run, job_id=job.pk))
+    if start:
+        transaction.on_commit(lambda: jobs.start(microgrid_job_run, job_id=job.pk))
     return job
 
 
@@ -784,3 +786,95 @@ def _divide_one(user, grid: Unit, job: MicroGridJob) -> dict:
     except TerritoryError as exc:
         return entry | {"status": "not divided", "reason": exc.problems[0].message}
     return entry | {"status": "divided", "division": division.pk}
+
+
+@dataclass
+class GridMerge:
+    into: str  # the grid that absorbs the others (the one with most households)
+    absorbed: list[str]
+    households: int
+
+
+def grids_merge_small(*, user, unit_code: str, low: int, commit: bool = False) -> list[GridMerge]:
+    """Merge grids whose household count fell below `low` into the neighbour (in the same
+    village) they share the longest border with: the micro-grid engine's rule for blocks.
+    Without `commit` only the plan is returned. With it, in one transaction: the absorbing grid
+    gets a new version (the union), the absorbed grids are retired, and their micro-grids are
+    re-coded under the absorbing grid as new versions with lineage."""
+    unit = selectors.unit_for_user(user=user, code=unit_code)
+    j = selectors.jurisdiction_for(user=user)
+    if not j.covers(unit.path, j.division_paths):
+        raise _problem("unit", f"you may not change grids in {unit_code}")
+    if low < 1:
+        raise _problem("min", "the minimum must be at least 1")
+    grids = list(
+        Unit.objects.current().at_level(Level.GRID).in_subtree([unit.path]).order_by("code")
+    )
+    counts = dict(
+        Household.objects.filter(grid__in=grids)
+        .values_list("grid__code")
+        .annotate(n=models.Count("id"))
+        .values_list("grid__code", "n")
+    )
+    plan: list[GridMerge] = []
+    by_village: dict[str, list[Unit]] = {}
+    for grid in grids:
+        by_village.setdefault(grid.parent_code, []).append(grid)
+    for siblings in by_village.values():
+        shapes = partition.metric([_shape(g) for g in siblings])
+        weights = [counts.get(g.code, 0) for g in siblings]
+        for group in partition.join_small(shapes, weights, lambda w: w >= low):
+            if len(group) < 2:
+                continue
+            members = sorted(
+                (siblings[i] for i in group), key=lambda g: (-counts.get(g.code, 0), g.code)
+            )
+            plan.append(
+                GridMerge(
+                    into=members[0].code,
+                    absorbed=[g.code for g in members[1:]],
+                    households=sum(counts.get(g.code, 0) for g in members),
+                )
+            )
+    if not commit or not plan:
+        return plan
+    with transaction.atomic():
+        now = timezone.now()
+        for merge in plan:
+            into = Unit.objects.current().select_for_update().get(code=merge.into)
+            absorbed = list(
+                Unit.objects.current().select_for_update().filter(code__in=merge.absorbed)
+            )
+            union = shapely.union_all([_shape(into), *(_shape(g) for g in absorbed)])
+            successor = unit_replace(
+                unit=into, on_date=now, boundary=to_geos(geometry_as_multipolygon(union))
+            )
+            successor.predecessors.add(*absorbed)
+            taken = {
+                m.code
+                for m in Unit.objects.current()
+                .at_level(Level.MICROGRID)
+                .filter(parent_code=into.code)
+            }
+            numbers = (
+                n for n in range(1, proposals.MAX_PARTS + 1) if f"{into.code}{n:02d}" not in taken
+            )
+            for grid in absorbed:
+                for micro in _current_microgrids(grid):
+                    unit_retire(unit=micro, on_date=now)
+                    number = next(numbers, None)
+                    if number is None:
+                        raise _problem(
+                            "unit", f"grid {into.code} would hold more than 99 micro-grids"
+                        )
+                    moved = Unit.objects.create(
+                        level=Level.MICROGRID,
+                        code=f"{into.code}{number:02d}",
+                        name=micro.name,
+                        parent_code=into.code,
+                        boundary=micro.boundary,
+                        valid_from=now,
+                    )
+                    moved.predecessors.add(micro)
+                unit_retire(unit=grid, on_date=now)
+    return plan

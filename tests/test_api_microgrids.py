@@ -140,3 +140,15 @@ def test_schema_documents_the_planning_endpoints(client):
         "/microgrid-jobs/",
     ):
         assert path in schema
+
+
+def test_merge_small_grids_over_the_api(territory, api):
+    client = api(territory.users["village_officer"])
+    target = reverse("api-merge-small-grids", args=["411381001001"])
+    plan = client.post(target, {"min": 2}, format="json")
+    assert plan.status_code == 200
+    assert plan.json() == [{"into": "411381001001001", "absorbed": [EAST], "households": 3}]
+    assert client.post(target, {"min": 0}, format="json").status_code == 400
+    done = client.post(target, {"min": 2, "commit": True}, format="json")
+    assert done.status_code == 200
+    assert not Unit.objects.current().filter(code=EAST).exists()

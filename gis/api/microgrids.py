@@ -248,3 +248,30 @@ class JobDetail(GenericAPIView):
     def get(self, request, pk):
         job = get_object_or_404(selectors.microgrid_jobs_for_user(user=request.user), pk=pk)
         return Response(self.get_serializer(job).data)
+
+
+class MergeSmallSerializer(serializers.Serializer):
+    min = serializers.IntegerField(min_value=1, help_text="grids below this many households merge")
+    commit = serializers.BooleanField(default=False, help_text="false: return the plan only")
+
+
+class GridMergeSerializer(serializers.Serializer):
+    into = serializers.CharField()
+    absorbed = serializers.ListField(child=serializers.CharField())
+    households = serializers.IntegerField()
+
+
+class MergeSmallGrids(_PlanningView):
+    serializer_class = MergeSmallSerializer
+
+    @extend_schema(
+        responses={200: GridMergeSerializer(many=True)},
+        description="Merge the grids under this village or township whose household count fell "
+        "below min into their longest-bordering neighbour (plan only unless commit).",
+    )
+    def post(self, request, code):
+        data = self.valid(request)
+        plan = services.grids_merge_small(
+            user=request.user, unit_code=code, low=data["min"], commit=data["commit"]
+        )
+        return Response(GridMergeSerializer(plan, many=True).data)

@@ -8,6 +8,11 @@ urlpatterns = [
     path("units/import/", views.UnitImport.as_view(), name="api-units-import"),
     path("units/<str:code>/", views.UnitDetail.as_view(), name="api-unit"),
     path("units/<str:code>/topology/", views.UnitTopology.as_view(), name="api-unit-topology"),
+    path(
+        "units/<str:code>/merge-small-grids/",
+        microgrids.MergeSmallGrids.as_view(),
+        name="api-merge-small-grids",
+    ),
     path("grids/", views.GridList.as_view(), name="api-grids"),
     path(
         "grids/<str:code>/microgrids/preview/",

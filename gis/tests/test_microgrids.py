@@ -230,3 +230,27 @@ def test_batch_job_divides_what_it_can_and_reports_the_rest(
     assert report[WEST]["status"] == "not divided"
     assert "2 households cannot form micro-grids of 30-50" in report[WEST]["reason"]
     assert len(current_microgrids(EAST)) == 4 and len(current_microgrids(WEST)) == 2
+
+
+def test_small_grids_merge_into_the_neighbour_and_keep_their_micro_grids(territory):
+    # Grid A1a holds 2 households (and two micro-grids), A1b holds 1 plus 40 new ones.
+    add_households((112.051, 32.601, 112.099, 32.699), 40)
+    user = territory.users["commander"]
+    plan = services.grids_merge_small(user=user, unit_code="411381001001", low=30)
+    assert [(m.into, m.absorbed, m.households) for m in plan] == [(EAST, [WEST], 43)]
+    assert Unit.objects.current().filter(code=WEST).exists()  # a plan writes nothing
+    services.grids_merge_small(user=user, unit_code="411381001001", low=30, commit=True)
+    merged = Unit.objects.current().get(code=EAST)
+    assert merged.boundary.extent == pytest.approx((112.0, 32.6, 112.1, 32.7))
+    assert not Unit.objects.current().filter(code=WEST).exists()
+    moved = current_microgrids(EAST)
+    assert [u.code for u in moved] == [f"{EAST}01", f"{EAST}02"]
+    assert all(u.predecessors.filter(parent_code=WEST).exists() for u in moved)
+    assert Household.objects.filter(grid=merged).count() == 43
+    south = territory.households["A1a-south"]
+    south.refresh_from_db()
+    assert south.grid == merged and south.micro_grid == moved[0]
+    with pytest.raises(Http404):
+        services.grids_merge_small(
+            user=territory.users["grid_worker"], unit_code="411381001001", low=30
+        )
