@@ -135,6 +135,8 @@ def from_geojson(data, *, xy) -> tuple[Partition, dict]:
             raise ProposalError(f"{what}: a micro-grid is a polygon")
         if not geometry.is_valid:
             raise ProposalError(f"{what}: invalid polygon ({shapely.is_valid_reason(geometry)})")
+        if geometry.geom_type == "MultiPolygon" and len(geometry.geoms) == 1:
+            geometry = geometry.geoms[0]  # stored boundaries are MultiPolygons of one piece
         inside = shapely.covers(geometry, points) & ~taken if len(points) else taken
         taken |= inside
         properties = feature.get("properties") or {}

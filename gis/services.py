@@ -634,7 +634,10 @@ def microgrid_commit(*, user, grid_code: str, proposal: dict) -> MicroGridDivisi
         if problems:
             raise TerritoryError(problems)
         current = _current_microgrids(grid)
-        kept = set(filter(None, _unchanged_codes(result.parts, current)))
+        codes = _unchanged_codes(result.parts, current)
+        kept = set(filter(None, codes))
+        if len(kept) == len(current) == len(result.parts):
+            raise _problem("proposal", "the proposal is the grid's current division: nothing to do")
         now = timezone.now()
         retired = []
         for unit in current:
@@ -652,7 +655,6 @@ def microgrid_commit(*, user, grid_code: str, proposal: dict) -> MicroGridDivisi
             committed_at=now,
         )
         created = []
-        codes = _unchanged_codes(result.parts, current)
         for part, code in zip(result.parts, codes, strict=True):
             if code is not None:
                 continue

@@ -254,3 +254,35 @@ def test_small_grids_merge_into_the_neighbour_and_keep_their_micro_grids(territo
         services.grids_merge_small(
             user=territory.users["grid_worker"], unit_code="411381001001", low=30
         )
+
+
+def test_committing_the_current_division_again_is_refused(territory):
+    user = territory.users["commander"]
+    proposal = services.microgrid_preview(user=user, grid_code=WEST, low=1, high=1, start="current")
+    codes = [f["properties"]["code"] for f in proposal["features"]]
+    assert codes == ["41138100100100101", "41138100100100102"]  # south, north
+    with pytest.raises(TerritoryError, match="nothing to do"):
+        services.microgrid_commit(user=user, grid_code=WEST, proposal=proposal)
+
+
+def test_a_locked_micro_grid_keeps_its_row_and_code(territory):
+    user = territory.users["commander"]
+    Household.objects.create(
+        location=Point(112.03, 32.61, srid=4326), address="南2", head_name="王五"
+    )
+    proposal = services.microgrid_preview(user=user, grid_code=WEST, low=1, high=2, start="current")
+    locked = services.microgrid_adjust(
+        user=user, grid_code=WEST, proposal=proposal, operation={"op": "lock", "part": 2}
+    )
+    split = services.microgrid_adjust(
+        user=user, grid_code=WEST, proposal=locked, operation={"op": "rerun", "low": 1, "high": 1}
+    )
+    assert len(split["features"]) == 3
+    division = services.microgrid_commit(user=user, grid_code=WEST, proposal=split)
+    assert [u.code for u in division.retired_units.all()] == ["41138100100100101"]
+    assert sorted(u.code for u in division.created_units.all()) == [
+        "41138100100100101",
+        "41138100100100103",
+    ]
+    north = Unit.objects.current().get(code="41138100100100102")
+    assert north.pk == territory.units["41138100100100102"].pk  # the same row, untouched

@@ -1,0 +1,381 @@
+"""Benchmark: re-dividing grids into micro-grids of 30-50 households.
+
+On one fixed set of grids (synthetic shapes and grids of the demo territory, 150-600
+households each), in the same run and on the same inputs:
+- wangge:     gis.partition.divide (straight-cut recursive bisection, barriers respected);
+- maxp:       spopt's MaxPHeuristic, threshold (floor) = min households;
+- skater:     spopt's SKATER, floor = min, households / 40 regions;
+- gerrychain: GerryChain's recursive_tree_part, target = households / parts, epsilon chosen so
+              that target +- epsilon stays inside [min, max].
+The anchors work on the Voronoi cells of the addresses clipped to the grid (households at one
+address are one cell, weighted by their number), contiguity through shared edges; cells on two
+sides of a barrier line are not neighbours. MaxPHeuristic takes tens of seconds per grid, so it
+runs on the fixed subset MAXP_SUBSET (8 grids, one or two of each kind).
+
+Figures per method: share of micro-grids inside [min, max], share of grids entirely inside,
+share of contiguous micro-grids, mean and worst Polsby-Popper (in metres), median seconds per
+grid; then the ratios of wangge to each anchor. The last printed line is one JSON object.
+Run with `make bench`; the demo grids come from the `wangge_bench` database when it is there.
+"""
+
+import json
+import math
+import os
+import statistics
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+from gis import partition  # noqa: E402
+
+LOW, HIGH = 30, 50
+SEED = 20261122
+ORIGIN = (112.08, 32.68)  # Dengzhou
+M_PER_DEG = np.array([111_320.0 * math.cos(math.radians(ORIGIN[1])), 110_574.0])
+METHODS = ("wangge", "maxp", "skater", "gerrychain")
+
+
+@dataclass
+class Case:
+    name: str
+    grid: shapely.Polygon  # WGS84
+    xy: np.ndarray  # households, WGS84 lon/lat
+    barriers: list = field(default_factory=list)
+
+
+def to_deg(geometry, offset=(0.0, 0.0)):
+    """A shape drawn in metres (around an offset in metres) placed near Dengzhou in lon/lat."""
+    return shapely.transform(geometry, lambda c: (c + offset) / M_PER_DEG + ORIGIN)
+
+
+def scatter(shape_m, n, rng, centres=None, spread=40.0, max_per_address=1):
+    """n households in a shape (metres): uniform, or around settlement centres; some addresses
+    hold several households (apartment buildings)."""
+    points = []
+    minx, miny, maxx, maxy = shape_m.bounds
+    shapely.prepare(shape_m)
+    while len(points) < n:
+        if centres is None:
+            p = (rng.uniform(minx, maxx), rng.uniform(miny, maxy))
+        else:
+            c = centres[rng.integers(len(centres))]
+            p = (rng.normal(c[0], spread), rng.normal(c[1], spread))
+        if not shapely.contains_xy(shape_m, *p):
+            continue
+        repeat = int(rng.integers(1, max_per_address + 1))
+        points.extend([p] * min(repeat, n - len(points)))
+    return np.array(points)
+
+
+def synthetic_cases(rng) -> list[Case]:
+    cases = []
+    offset = 0.0
+
+    def add(name, shape_m, xy_m, barriers_m=()):
+        nonlocal offset
+        at = (offset, 0.0)
+        cases.append(
+            Case(
+                name,
+                to_deg(shape_m, at),
+                (xy_m + at) / M_PER_DEG + ORIGIN,
+                [to_deg(b, at) for b in barriers_m],
+            )
+        )
+        offset += 5000.0
+
+    for i, n in enumerate((150, 250, 350, 450, 500, 600)):
+        side = math.sqrt(n) * 21  # about 440 m for 450 households
+        square = shapely.box(0, 0, side * 1.07, side)
+        add(f"uniform-{n}", square, scatter(square, n, rng, max_per_address=1 + i % 3))
+    for n in (200, 320, 420, 520, 580):
+        square = shapely.box(0, 0, 600, 500)
+        centres = rng.uniform((80, 80), (520, 420), size=(int(rng.integers(3, 6)), 2))
+        add(
+            f"clustered-{n}",
+            square,
+            scatter(square, n, rng, centres=centres, spread=45, max_per_address=4),
+        )
+    for n in (160, 260, 380, 480):
+        road = shapely.LineString([(0, 0), (800, 120), (1600, -60), (2400, 90), (3000, 0)])
+        village = road.buffer(90, cap_style="flat")
+        add(f"village-road-{n}", village, scatter(village, n, rng, max_per_address=2))
+    for n in (180, 300, 420, 560):
+        outer = shapely.box(0, 0, 520, 520)
+        donut = outer.difference(shapely.box(170, 170, 350, 350))
+        add(f"courtyard-{n}", donut, scatter(donut, n, rng, max_per_address=2))
+    for n in (240, 360, 480, 600):
+        square = shapely.box(0, 0, 560, 480)
+        roads = [shapely.LineString([(230, -10), (260, 490)])]
+        if n >= 360:
+            roads.append(shapely.LineString([(-10, 300), (200, 260), (400, 320), (570, 280)]))
+        add(f"barriers-{n}", square, scatter(square, n, rng, max_per_address=2), roads)
+    return cases
+
+
+def demo_cases(count=8) -> list[Case]:
+    """Grids of 150-600 households from the demo territory (wangge_bench), when reachable."""
+    try:
+        import django
+
+        django.setup()
+        from django.db.models import Count
+
+        from gis.models import Household, Unit
+
+        codes = list(
+            Household.objects.values("grid__code")
+            .annotate(n=Count("id"))
+            .filter(n__gte=150, n__lte=600)
+            .order_by("grid__code")
+            .values_list("grid__code", flat=True)
+        )
+    except Exception as exc:  # noqa: BLE001 - no database: the synthetic set still runs
+        print(f"(no demo grids: {exc.__class__.__name__}: {exc})")
+        return []
+    if not codes:
+        return []
+    step = max(1, len(codes) // count)
+    cases = []
+    for code in codes[::step][:count]:
+        grid = Unit.objects.current().get(code=code)
+        xy = np.array(
+            [
+                (p.x, p.y)
+                for p in Household.objects.filter(grid=grid).values_list("location", flat=True)
+            ]
+        )
+        shape = shapely.make_valid(shapely.from_wkb(bytes(grid.boundary.wkb)))
+        if shape.geom_type == "MultiPolygon" and len(shape.geoms) == 1:
+            shape = shape.geoms[0]
+        cases.append(Case(f"demo-{code}", shape, xy))
+    return cases
+
+
+# --- the anchors' input: Voronoi cells of addresses, contiguity without crossing barriers ---
+
+
+def cells_and_graph(case: Case):
+    plane = partition._Plane(case.grid)
+    atoms = partition._atoms(case.xy, plane)
+    region = plane.to_m(case.grid)
+    cells = partition._cells(region, atoms.local)
+    neighbours = partition._adjacency(cells)
+    barriers = [plane.to_m(b) for b in case.barriers]
+    if barriers:
+        for a in range(len(cells)):
+            for b in list(neighbours[a]):
+                if b > a:
+                    link = shapely.LineString([atoms.local[a], atoms.local[b]])
+                    if any(link.intersects(line) for line in barriers):
+                        neighbours[a].discard(b)
+                        neighbours[b].discard(a)
+    return plane, atoms, cells, neighbours
+
+
+def regions_from_labels(labels, cells, weights):
+    groups = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(label, []).append(index)
+    out = []
+    for members in groups.values():
+        shape = shapely.union_all([cells[i] for i in members])
+        out.append((shape, int(weights[members].sum())))
+    return out
+
+
+def run_maxp(case, prepared):
+    import geopandas as gpd
+    from libpysal.weights import W
+    from spopt.region import MaxPHeuristic
+
+    plane, atoms, cells, neighbours = prepared
+    gdf = gpd.GeoDataFrame(
+        {"x": atoms.local[:, 0], "y": atoms.local[:, 1], "households": atoms.weight},
+        geometry=cells,
+    )
+    w = W({i: sorted(n) for i, n in enumerate(neighbours)}, silence_warnings=True)
+    model = MaxPHeuristic(gdf, w, ["x", "y"], "households", LOW, top_n=2)
+    np.random.seed(SEED)
+    model.solve()
+    return regions_from_labels(model.labels_, cells, atoms.weight)
+
+
+def run_skater(case, prepared):
+    import geopandas as gpd
+    from libpysal.weights import W
+    from spopt.region import Skater
+
+    plane, atoms, cells, neighbours = prepared
+    total = int(atoms.weight.sum())
+    gdf = gpd.GeoDataFrame(
+        {"x": atoms.local[:, 0], "y": atoms.local[:, 1], "households": atoms.weight},
+        geometry=cells,
+    )
+    w = W({i: sorted(n) for i, n in enumerate(neighbours)}, silence_warnings=True)
+    model = Skater(gdf, w, ["x", "y"], n_clusters=max(1, round(total / 40)), floor=LOW)
+    model.solve()
+    return regions_from_labels(model.labels_, cells, atoms.weight)
+
+
+def run_gerrychain(case, prepared):
+    import networkx as nx
+    from gerrychain import Graph
+    from gerrychain.partition.initial_partition_generators import recursive_tree_part
+
+    plane, atoms, cells, neighbours = prepared
+    total = int(atoms.weight.sum())
+    k = partition.best_part_count(total, int(atoms.weight.max()), LOW, HIGH)
+    target = total / k
+    epsilon = min(HIGH - target, target - LOW) / target
+    graph = nx.Graph()
+    for i, w in enumerate(atoms.weight.tolist()):
+        graph.add_node(i, households=w)
+    for a, ns in enumerate(neighbours):
+        graph.add_edges_from((a, b) for b in ns if b > a)
+    labels = recursive_tree_part(
+        Graph.from_networkx(graph), range(k), target, "households", epsilon, rng=SEED
+    )
+    return regions_from_labels([labels[i] for i in range(len(cells))], cells, atoms.weight)
+
+
+def run_wangge(case, prepared):
+    plane = partition._Plane(case.grid)
+    result = partition.divide(
+        case.grid, case.xy, low=LOW, high=HIGH, seed=0, barriers=case.barriers
+    )
+    return [(plane.to_m(p.geometry), p.households) for p in result.parts]
+
+
+RUNNERS = {
+    "wangge": run_wangge,
+    "maxp": run_maxp,
+    "skater": run_skater,
+    "gerrychain": run_gerrychain,
+}
+# MaxPHeuristic takes from 30 s to several minutes per grid: it runs on these 8 (every kind,
+# the smaller grids of each) so that `make bench` stays under 20 minutes.
+MAXP_SUBSET = (
+    "uniform-150",
+    "uniform-250",
+    "clustered-200",
+    "village-road-160",
+    "courtyard-180",
+    "barriers-240",
+    "clustered-320",
+    "courtyard-300",
+)
+
+
+def score(regions, seconds):
+    sizes = [n for _, n in regions]
+    shapes = [s for s, _ in regions]
+    return {
+        "in_bounds": sum(LOW <= n <= HIGH for n in sizes),
+        "parts": len(sizes),
+        "all_in_bounds": all(LOW <= n <= HIGH for n in sizes),
+        "contiguous": sum(s.geom_type == "Polygon" for s in shapes),
+        "polsby_popper": [partition.polsby_popper(s) for s in shapes],
+        "seconds": seconds,
+    }
+
+
+def summarise(rows):
+    parts = sum(r["parts"] for r in rows)
+    scores = [pp for r in rows for pp in r["polsby_popper"]]
+    return {
+        "grids": len(rows),
+        "share_in_bounds": round(sum(r["in_bounds"] for r in rows) / parts, 4),
+        "share_grids_all_in_bounds": round(sum(r["all_in_bounds"] for r in rows) / len(rows), 4),
+        "contiguous_share": round(sum(r["contiguous"] for r in rows) / parts, 4),
+        "mean_polsby_popper": round(float(np.mean(scores)), 4),
+        "worst_polsby_popper": round(float(np.min(scores)), 4),
+        "median_s_per_grid": round(statistics.median(r["seconds"] for r in rows), 4),
+    }
+
+
+def main():
+    warnings.filterwarnings("ignore")
+    rng = np.random.default_rng(SEED)
+    cases = synthetic_cases(rng) + demo_cases()
+    only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=uniform,courtyard while tuning
+    if only:
+        cases = [c for c in cases if c.name.startswith(tuple(only.split(",")))]
+    print(f"{len(cases)} grids, {sum(len(c.xy) for c in cases):,} households; bounds {LOW}-{HIGH}")
+    results = {m: {} for m in METHODS}
+    failures = {m: [] for m in METHODS}
+    for case in cases:
+        prepared = cells_and_graph(case)
+        line = [f"{case.name:<26}{len(case.xy):>5}"]
+        for method in METHODS:
+            if method == "maxp" and case.name not in MAXP_SUBSET:
+                line.append(f"{'':>16}")
+                continue
+            start = time.perf_counter()
+            try:
+                with warnings.catch_warnings():  # spopt re-enables its own on import
+                    warnings.simplefilter("ignore")
+                    regions = RUNNERS[method](case, prepared)
+            except Exception as exc:  # noqa: BLE001 - an anchor's failure is a result too
+                failures[method].append(f"{case.name}: {exc.__class__.__name__}: {exc}"[:200])
+                line.append(f"{'failed':>16}")
+                continue
+            row = score(regions, time.perf_counter() - start)
+            results[method][case.name] = row
+            line.append(
+                f"{method[:6]:>7} {row['in_bounds']:>2}/{row['parts']:<2}{row['seconds']:>4.1f}s"
+            )
+        print("".join(line), flush=True)
+
+    summary = {}
+    for method in METHODS:
+        rows = list(results[method].values())
+        if rows:
+            summary[method] = summarise(rows) | {"failed": failures[method]}
+    # The same comparison on MaxP's subset, so that its ratios compare like with like.
+    subset = {m: [results[m][n] for n in MAXP_SUBSET if n in results[m]] for m in METHODS}
+    summary["on_maxp_subset"] = {m: summarise(r) for m, r in subset.items() if r}
+
+    keys = (
+        "share_in_bounds",
+        "share_grids_all_in_bounds",
+        "contiguous_share",
+        "mean_polsby_popper",
+        "worst_polsby_popper",
+        "median_s_per_grid",
+    )
+    print()
+    print(f"{'method':<12}" + "".join(f"{k:>27}" for k in keys))
+    for method in METHODS:
+        if method in summary:
+            print(f"{method:<12}" + "".join(f"{summary[method][k]:>27}" for k in keys))
+    ratios = {}
+    for anchor in METHODS[1:]:
+        base = summary["on_maxp_subset"] if anchor == "maxp" else summary
+        if anchor not in base or "wangge" not in base:
+            continue
+        ours, theirs = base["wangge"], base[anchor]
+        ratios[f"wangge_vs_{anchor}"] = {
+            k: round(ours[k] / theirs[k], 3) if theirs[k] else None for k in keys
+        }
+    print()
+    for name, values in ratios.items():
+        print(f"{name:<22}" + "  ".join(f"{k}={v}" for k, v in values.items()))
+    wangge = results["wangge"]
+    big = [r["seconds"] for c in cases if 400 <= len(c.xy) <= 600 and (r := wangge.get(c.name))]
+    summary["wangge"]["median_s_per_grid_400_600"] = (
+        round(statistics.median(big), 4) if big else None
+    )
+    print(json.dumps(summary | {"ratios": ratios, "maxp_subset": list(MAXP_SUBSET)}))
+
+
+if __name__ == "__main__":
+    main()
