@@ -41,6 +41,9 @@ SEED = 20261122
 ORIGIN = (112.08, 32.68)  # Dengzhou
 M_PER_DEG = np.array([111_320.0 * math.cos(math.radians(ORIGIN[1])), 110_574.0])
 METHODS = ("wangge", "maxp", "skater", "gerrychain")
+# Each anchor runs in a child process stopped after this long; a timeout counts as a failed
+# grid (no micro-grid in bounds) and as this many seconds in the median.
+TIMEOUTS_S = {"wangge": 60, "maxp": 120, "skater": 60, "gerrychain": 60}
 
 
 @dataclass
@@ -209,6 +212,41 @@ def run_maxp(case, prepared):
     return regions_from_labels(model.labels_, cells, atoms.weight)
 
 
+def limited(runner, seconds):
+    """Run an anchor in a child process, stopped after `seconds`: MaxPHeuristic runs for many
+    minutes on some grids (the courtyard), and GerryChain's tree search can loop without end
+    where barriers cut the graph, while `make bench` must end in under 20 minutes."""
+    import multiprocessing
+
+    def run(case, prepared):
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+
+        def child():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    start = time.perf_counter()
+                    regions = runner(case, prepared)
+                    queue.put((regions, time.perf_counter() - start))
+                except Exception as exc:  # noqa: BLE001 - reported as the anchor's failure
+                    queue.put(exc)
+
+        process = context.Process(target=child, daemon=True)
+        process.start()
+        try:
+            result = queue.get(timeout=seconds)
+        except Exception as exc:  # queue.Empty: no answer in time
+            process.terminate()
+            raise TimeoutError(f"no result within {seconds} s") from exc
+        process.join()
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    return run
+
+
 def run_skater(case, prepared):
     import geopandas as gpd
     from libpysal.weights import W
@@ -249,20 +287,23 @@ def run_gerrychain(case, prepared):
 
 def run_wangge(case, prepared):
     plane = partition._Plane(case.grid)
+    start = time.perf_counter()
     result = partition.divide(
         case.grid, case.xy, low=LOW, high=HIGH, seed=0, barriers=case.barriers
     )
-    return [(plane.to_m(p.geometry), p.households) for p in result.parts]
+    seconds = time.perf_counter() - start
+    return [(plane.to_m(p.geometry), p.households) for p in result.parts], seconds
 
 
 RUNNERS = {
     "wangge": run_wangge,
-    "maxp": run_maxp,
-    "skater": run_skater,
-    "gerrychain": run_gerrychain,
+    "maxp": limited(run_maxp, TIMEOUTS_S["maxp"]),
+    "skater": limited(run_skater, TIMEOUTS_S["skater"]),
+    "gerrychain": limited(run_gerrychain, TIMEOUTS_S["gerrychain"]),
 }
-# MaxPHeuristic takes from 30 s to several minutes per grid: it runs on these 8 (every kind,
-# the smaller grids of each) so that `make bench` stays under 20 minutes.
+# MaxPHeuristic takes from 2 s to many minutes per grid: it runs on these 8 (every kind, the
+# smaller grids of each), each stopped after TIMEOUTS_S["maxp"], so that `make bench` stays
+# under 20 minutes.
 MAXP_SUBSET = (
     "uniform-150",
     "uniform-250",
@@ -288,22 +329,35 @@ def score(regions, seconds):
     }
 
 
-def summarise(rows):
+def summarise(entries, failed_seconds):
+    """Figures over a method's grids; a grid it failed on (None) counts as not in bounds."""
+    rows = [r for r in entries if r is not None]
     parts = sum(r["parts"] for r in rows)
     scores = [pp for r in rows for pp in r["polsby_popper"]]
     return {
-        "grids": len(rows),
+        "grids": len(entries),
+        "failed_grids": len(entries) - len(rows),
         "share_in_bounds": round(sum(r["in_bounds"] for r in rows) / parts, 4),
-        "share_grids_all_in_bounds": round(sum(r["all_in_bounds"] for r in rows) / len(rows), 4),
+        "share_grids_all_in_bounds": round(sum(r["all_in_bounds"] for r in rows) / len(entries), 4),
         "contiguous_share": round(sum(r["contiguous"] for r in rows) / parts, 4),
         "mean_polsby_popper": round(float(np.mean(scores)), 4),
         "worst_polsby_popper": round(float(np.min(scores)), 4),
-        "median_s_per_grid": round(statistics.median(r["seconds"] for r in rows), 4),
+        "median_s_per_grid": round(
+            statistics.median(
+                [r["seconds"] for r in rows] + [failed_seconds] * (len(entries) - len(rows))
+            ),
+            4,
+        ),
     }
 
 
 def main():
     warnings.filterwarnings("ignore")
+    # Imported once here so that the forked children do not pay for it in their timings.
+    import gerrychain.partition.initial_partition_generators  # noqa: F401
+    import libpysal.weights  # noqa: F401
+    import spopt.region  # noqa: F401
+
     rng = np.random.default_rng(SEED)
     cases = synthetic_cases(rng) + demo_cases()
     only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=uniform,courtyard while tuning
@@ -319,16 +373,17 @@ def main():
             if method == "maxp" and case.name not in MAXP_SUBSET:
                 line.append(f"{'':>16}")
                 continue
-            start = time.perf_counter()
             try:
                 with warnings.catch_warnings():  # spopt re-enables its own on import
                     warnings.simplefilter("ignore")
-                    regions = RUNNERS[method](case, prepared)
+                    # Each runner times its own solve (in the child, for the anchors).
+                    regions, seconds = RUNNERS[method](case, prepared)
             except Exception as exc:  # noqa: BLE001 - an anchor's failure is a result too
                 failures[method].append(f"{case.name}: {exc.__class__.__name__}: {exc}"[:200])
+                results[method][case.name] = None
                 line.append(f"{'failed':>16}")
                 continue
-            row = score(regions, time.perf_counter() - start)
+            row = score(regions, seconds)
             results[method][case.name] = row
             line.append(
                 f"{method[:6]:>7} {row['in_bounds']:>2}/{row['parts']:<2}{row['seconds']:>4.1f}s"
@@ -339,10 +394,10 @@ def main():
     for method in METHODS:
         rows = list(results[method].values())
         if rows:
-            summary[method] = summarise(rows) | {"failed": failures[method]}
+            summary[method] = summarise(rows, TIMEOUTS_S[method]) | {"failed": failures[method]}
     # The same comparison on MaxP's subset, so that its ratios compare like with like.
     subset = {m: [results[m][n] for n in MAXP_SUBSET if n in results[m]] for m in METHODS}
-    summary["on_maxp_subset"] = {m: summarise(r) for m, r in subset.items() if r}
+    summary["on_maxp_subset"] = {m: summarise(r, TIMEOUTS_S[m]) for m, r in subset.items() if r}
 
     keys = (
         "share_in_bounds",

@@ -1,10 +1,10 @@
 import json
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from gis import services
+from gis.management.acting import acting_user
 
 
 class Command(BaseCommand):
@@ -24,14 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
     def handle(self, *args, code, low, high, commit, user, **options):
-        users = get_user_model().objects
-        acting = (
-            users.filter(username=user).first()
-            if user
-            else users.filter(is_superuser=True).order_by("pk").first()
-        )
-        if acting is None:
-            raise CommandError("no such user (create a superuser or pass --user)")
+        acting = acting_user(user)
         try:
             job = services.microgrid_job_create(
                 user=acting, unit_code=code, low=low, high=high, commit=commit, start=False

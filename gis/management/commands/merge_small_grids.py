@@ -1,7 +1,7 @@
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from gis import services
+from gis.management.acting import acting_user
 
 
 class Command(BaseCommand):
@@ -17,14 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="act as this user (default: the first superuser)")
 
     def handle(self, *args, code, low, commit, user, **options):
-        users = get_user_model().objects
-        acting = (
-            users.filter(username=user).first()
-            if user
-            else users.filter(is_superuser=True).order_by("pk").first()
-        )
-        if acting is None:
-            raise CommandError("no such user (create a superuser or pass --user)")
+        acting = acting_user(user)
         try:
             plan = services.grids_merge_small(user=acting, unit_code=code, low=low, commit=commit)
         except services.TerritoryError as exc:
