@@ -12,3 +12,8 @@ WRITES_HOUSEHOLDS = SEES_PERSONAL_DATA
 EDITS_TERRITORY = frozenset({R.COMMANDER})
 # Re-dividing grids into micro-grids (planners: township/county commanders, village officers).
 DIVIDES_GRIDS = frozenset({R.COMMANDER, R.VILLAGE_OFFICER})
+# Patrolling: walking one's grids, checking in at households, uploading tracks, logging
+# incidents. Only in one's own grids (or micro-grid).
+PATROLS = frozenset({R.GRID_CHIEF, R.GRID_WORKER, R.MICROGRID_WORKER})
+# Seeing incidents: the workers who log them and their superiors up the territory.
+SEES_INCIDENTS = PATROLS | {R.VILLAGE_OFFICER, R.COMMANDER, R.DEPARTMENT_STAFF}

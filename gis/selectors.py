@@ -32,6 +32,8 @@ class Jurisdiction:
     household_write_paths: tuple[str, ...] = ()
     territory_edit_paths: tuple[str, ...] = ()
     division_paths: tuple[str, ...] = ()
+    patrol_paths: tuple[str, ...] = ()
+    incident_paths: tuple[str, ...] = ()
     roles: frozenset = field(default_factory=frozenset)
 
     def covers(self, path: str, paths: tuple[str, ...] | None = None) -> bool:
@@ -73,6 +75,8 @@ def jurisdiction_for(*, user) -> Jurisdiction:
             household_write_paths=paths_for(roles.WRITES_HOUSEHOLDS),
             territory_edit_paths=paths_for(roles.EDITS_TERRITORY),
             division_paths=paths_for(roles.DIVIDES_GRIDS),
+            patrol_paths=paths_for(roles.PATROLS),
+            incident_paths=paths_for(roles.SEES_INCIDENTS),
             roles=frozenset(r for r, _ in assignments),
         )
     user._wangge_jurisdiction = result

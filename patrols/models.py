@@ -4,10 +4,12 @@ Every geometry is EPSG:4326 (WGS84 lon/lat), like the territory; distances are m
 metres on the geography or in a local metric plane, never in degrees.
 """
 
+import math
 import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.gis.geos import Polygon
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +38,9 @@ class VisitPolicy(models.Model):
         verbose_name_plural = _("visit policies")
         ordering = ["interval_days", "flag"]
         constraints = [
-            models.CheckConstraint(condition=Q(interval_days__gte=1), name="policy_interval_positive")
+            models.CheckConstraint(
+                condition=Q(interval_days__gte=1), name="policy_interval_positive"
+            )
         ]
 
     def __str__(self):
@@ -76,7 +80,9 @@ class TrackFix(models.Model):
     location = models.PointField(srid=4326)  # SRID 4326
     accuracy_m = models.FloatField(null=True, blank=True)
     # The grid the fix fell in (set by the service from the current boundaries): time in grid.
-    grid = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    grid = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["recorded_at"]
@@ -105,6 +111,18 @@ class Visit(models.Model):
         indexes = [models.Index(fields=["household", "-visited_at"], name="visit_household_latest")]
 
 
+class RoadSegmentQuerySet(models.QuerySet):
+    def near(self, area, metres: float):
+        """Segments whose bounding box comes within `metres` of `area`'s bounding box (the box
+        is widened by metres converted at the area's latitude, not by a number of degrees)."""
+        x0, y0, x1, y1 = area.extent
+        dy = metres / 110_574.0
+        dx = metres / (111_320.0 * max(0.01, math.cos(math.radians((y0 + y1) / 2))))
+        box = Polygon.from_bbox((x0 - dx, y0 - dy, x1 + dx, y1 + dy))
+        box.srid = 4326
+        return self.filter(geometry__bboverlaps=box)
+
+
 class RoadSegment(models.Model):
     """A walkable line of the road network (imported from OpenStreetMap or GeoJSON)."""
 
@@ -113,6 +131,8 @@ class RoadSegment(models.Model):
     kind = models.CharField(max_length=50, blank=True)  # OSM highway=*
     source = models.CharField(max_length=200, blank=True)
     length_m = models.FloatField(default=0)
+
+    objects = RoadSegmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("road segment")

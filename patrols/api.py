@@ -1,0 +1,457 @@
+"""Patrols over the API: due households, today's route, tracks, check-ins, coverage and
+incident pins. Thin views; every read starts from a scoped selector."""
+
+import datetime
+
+from django.conf import settings
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from gis import coords
+
+from . import selectors, services, tracks
+from .gpx import GPXError, fixes_from_gpx
+from .models import Incident
+
+MAX_UPLOAD = 8 * 6 * 1024 * 1024  # six photos of up to 8 MiB each, and the form around them
+
+
+def _out(lon, lat, crs):
+    x, y = coords.from_wgs84(lon, lat, crs)
+    return [round(float(x), 7), round(float(y), 7)]
+
+
+def _crs(request) -> str:
+    try:
+        return coords.check_crs(request.query_params.get("crs", coords.WGS84))
+    except coords.UnknownCRS as exc:
+        raise ValidationError({"crs": [str(exc)]}) from exc
+
+
+def _raise(exc: services.PatrolError):
+    raise ValidationError(exc.problems) from exc
+
+
+class PatrolErrorMixin:
+    def handle_exception(self, exc):
+        if isinstance(exc, services.Conflict):
+            return Response({"detail": "nothing was written", "errors": exc.problems}, status=409)
+        if isinstance(exc, services.PatrolError):
+            return Response({"detail": "nothing was written", "errors": exc.problems}, status=400)
+        return super().handle_exception(exc)
+
+
+# --- due households and today's route ---------------------------------------------------
+
+GRID_PARAM = OpenApiParameter("grid", str, required=True, description="a grid you patrol")
+CRS_PARAM = OpenApiParameter("crs", str, enum=list(coords.CRS_NAMES))
+
+
+def _due_feature(d: selectors.DueHousehold, crs, *, order=None, leg_m=None) -> dict:
+    h = d.household
+    flags = [
+        f
+        for f in (
+            "elderly_living_alone",
+            "left_behind_children",
+            "low_income",
+            "disabled",
+            "party_member",
+            "key_attention",
+        )
+        if getattr(h, f)
+    ]
+    properties = {
+        "household": h.pk,
+        "address": h.address,
+        "flags": flags,
+        "last_visit": d.last_visit.isoformat() if d.last_visit else None,
+        "due_on": d.due_on.isoformat(),
+        "overdue_days": d.overdue_days,
+        "interval_days": d.interval_days,
+    }
+    if order is not None:
+        properties |= {"order": order, "leg_m": round(leg_m, 1)}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": _out(h.location.x, h.location.y, crs)},
+        "properties": properties,
+    }
+
+
+class DueHouseholds(GenericAPIView):
+    @extend_schema(parameters=[GRID_PARAM, CRS_PARAM], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """Households of one of your grids due for a visit, most overdue first (GeoJSON)."""
+        unit = selectors.patrol_unit_for_user(
+            user=request.user, code=request.query_params.get("grid", "")
+        )
+        crs = _crs(request)
+        due = selectors.households_due(unit=unit)
+        return Response(
+            {"type": "FeatureCollection", "features": [_due_feature(d, crs) for d in due]}
+        )
+
+
+class TodaysRoute(GenericAPIView):
+    @extend_schema(
+        parameters=[
+            GRID_PARAM,
+            CRS_PARAM,
+            OpenApiParameter("lon", float, description="start (your position), in crs"),
+            OpenApiParameter("lat", float),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        """Today's route through the due households of one of your grids: a LineString
+        Feature whose properties list the stops in order with the distance of each leg,
+        the total, and whether it follows the roads (an imported network) or straight lines."""
+        unit = selectors.patrol_unit_for_user(
+            user=request.user, code=request.query_params.get("grid", "")
+        )
+        crs = _crs(request)
+        start = None
+        if request.query_params.get("lon") is not None:
+            try:
+                lon, lat = float(request.query_params["lon"]), float(request.query_params["lat"])
+            except (KeyError, ValueError) as exc:
+                raise ValidationError({"lon": ["lon and lat must be numbers"]}) from exc
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValidationError({"lon": ["coordinates out of range for lon/lat"]})
+            start = tuple(float(v) for v in coords.to_wgs84(lon, lat, crs))
+        route, stops = selectors.todays_route(unit=unit, start=start)
+        features = [
+            _due_feature(d, crs, order=i + 1, leg_m=leg)
+            for i, (d, leg) in enumerate(zip(stops, route.legs_m, strict=True))
+        ]
+        return Response(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [_out(x, y, crs) for x, y in route.line],
+                },
+                "properties": {
+                    "grid": unit.code,
+                    "total_m": round(route.total_m, 1),
+                    "follows_roads": route.follows_roads,
+                    "notes": route.notes,
+                    "stops": features,
+                },
+            }
+        )
+
+
+# --- tracks, check-ins, coverage --------------------------------------------------------
+
+
+class FixSerializer(serializers.Serializer):
+    t = serializers.DateTimeField(help_text="ISO 8601 with its offset")
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+    accuracy = serializers.FloatField(required=False, allow_null=True, help_text="metres")
+
+
+class TrackUploadSerializer(serializers.Serializer):
+    client_id = serializers.UUIDField(help_text="made by the phone; a resent batch is stored once")
+    fixes = FixSerializer(many=True, required=False)
+    gpx = serializers.FileField(required=False, help_text="instead of fixes: a GPX file")
+    crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
+
+
+class TrackUpload(PatrolErrorMixin, GenericAPIView):
+    serializer_class = TrackUploadSerializer
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
+    def post(self, request):
+        """Upload a batch of GPS fixes (JSON) or a GPX file. Returns what was kept, what was
+        dropped and why, and the visits detected (stays near a household)."""
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.WANGGE_MAX_UPLOAD_BYTES:
+            raise ValidationError({"fixes": ["upload too large"]})
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data.get("gpx") is not None:
+            try:
+                fixes = fixes_from_gpx(data["gpx"].read().decode("utf-8", errors="replace"))
+            except GPXError as exc:
+                raise ValidationError({"gpx": [str(exc)]}) from exc
+        elif data.get("fixes"):
+            fixes = []
+            for f in data["fixes"]:
+                lon, lat = f["lon"], f["lat"]
+                if data["crs"] != coords.WGS84 and -180 <= lon <= 180 and -90 <= lat <= 90:
+                    lon, lat = (float(v) for v in coords.to_wgs84(lon, lat, data["crs"]))
+                fixes.append(tracks.Fix(f["t"], lon, lat, f.get("accuracy")))
+        else:
+            raise ValidationError({"fixes": ["send fixes or a gpx file"]})
+        result = services.track_upload(user=request.user, client_id=data["client_id"], fixes=fixes)
+        track = result.track
+        return Response(
+            {
+                "track": track.pk,
+                "kept": track.fixes_kept,
+                "dropped": result.dropped,
+                "length_m": round(track.length_m, 1),
+                "visits": [
+                    {"household": v.household_id, "arrived": v.visited_at, "left": v.left_at}
+                    for v in result.visits
+                ],
+            },
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class CheckInSerializer(serializers.Serializer):
+    household = serializers.IntegerField()
+    visited_at = serializers.DateTimeField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class CheckIn(PatrolErrorMixin, GenericAPIView):
+    serializer_class = CheckInSerializer
+
+    @extend_schema(responses={201: OpenApiTypes.OBJECT})
+    def post(self, request):
+        """Record a visit at a household of your grids."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        visit = services.visit_check_in(
+            user=request.user,
+            household_id=data["household"],
+            visited_at=data.get("visited_at"),
+            note=data.get("note", ""),
+        )
+        return Response(
+            {"visit": visit.pk, "household": visit.household_id, "visited_at": visit.visited_at},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CoverageView(GenericAPIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("grid", str, required=True),
+            OpenApiParameter("start", OpenApiTypes.DATE, description="default: 30 days ago"),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="default: today"),
+            OpenApiParameter("worker", str, description="username; default: everyone"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        """Coverage of a grid or micro-grid in a period: households due and visited, distance
+        walked and time in the unit by GPS tracks, and the households overdue."""
+        code = request.query_params.get("grid", "")
+        unit = selectors.coverage_unit_for_user(user=request.user, code=code)
+        try:
+            end = datetime.date.fromisoformat(
+                request.query_params.get("end") or str(timezone.localdate())
+            )
+            start = datetime.date.fromisoformat(
+                request.query_params.get("start") or str(end - datetime.timedelta(days=30))
+            )
+        except ValueError as exc:
+            raise ValidationError({"start": ["dates are YYYY-MM-DD"]}) from exc
+        if start > end:
+            raise ValidationError({"start": ["start is after end"]})
+        worker = None
+        if request.query_params.get("worker"):
+            worker = selectors.worker_for_user(
+                user=request.user, username=request.query_params["worker"]
+            )
+        report = selectors.coverage(unit=unit, start=start, end=end, worker=worker)
+        return Response(
+            {
+                "grid": report.unit,
+                "start": report.start,
+                "end": report.end,
+                "worker": worker.username if worker else None,
+                "households": report.households,
+                "due": report.due,
+                "visited_due": report.visited_due,
+                "share_visited": report.share_visited,
+                "distance_m": report.distance_m,
+                "minutes_in_grid": report.minutes_in_unit,
+                "overdue": [
+                    {
+                        "household": d.household.pk,
+                        "address": d.household.address,
+                        "due_on": d.due_on,
+                        "last_visit": d.last_visit,
+                    }
+                    for d in report.overdue
+                ],
+            }
+        )
+
+
+# --- incidents --------------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+    parent = serializers.CharField(source="parent.code", allow_null=True, default=None)
+
+
+class Categories(GenericAPIView):
+    serializer_class = CategorySerializer
+
+    def get(self, request):
+        """The incident catalogue: categories (parent null) and their items."""
+        return Response(self.get_serializer(selectors.catalogue(), many=True).data)
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="made by the phone: a retry with it is stored once")
+    item = serializers.CharField(help_text="an item code of the catalogue")
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+    crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    severity = serializers.IntegerField(default=1)
+    observed_at = serializers.DateTimeField(required=False)
+    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=6)
+
+
+def incident_json(incident: Incident, request, crs=coords.WGS84) -> dict:
+    return {
+        "type": "Feature",
+        "id": str(incident.pk),
+        "geometry": {
+            "type": "Point",
+            "coordinates": _out(incident.location.x, incident.location.y, crs),
+        },
+        "properties": {
+            "id": str(incident.pk),
+            "item": incident.item.code,
+            "item_name": incident.item.name,
+            "category": incident.item.parent.code if incident.item.parent else None,
+            "description": incident.description,
+            "severity": incident.severity,
+            "status": incident.status,
+            "reporter": incident.reporter.username,
+            "observed_at": incident.observed_at.isoformat(),
+            "grid": incident.grid.code if incident.grid else None,
+            "micro_grid": incident.micro_grid.code if incident.micro_grid else None,
+            "boundary_version": {
+                "grid": incident.grid_id,
+                "micro_grid": incident.micro_grid_id,
+            },
+            "photos": [
+                {
+                    "url": request.build_absolute_uri(
+                        f"/api/incidents/{incident.pk}/photos/{p.pk}/"
+                    ),
+                    "thumbnail": request.build_absolute_uri(
+                        f"/api/incidents/{incident.pk}/photos/{p.pk}/?thumbnail=1"
+                    ),
+                    "width": p.width,
+                    "height": p.height,
+                }
+                for p in incident.photos.all()
+            ],
+        },
+    }
+
+
+class IncidentPages(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class IncidentList(PatrolErrorMixin, GenericAPIView):
+    serializer_class = IncidentCreateSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    pagination_class = IncidentPages
+
+    @extend_schema(
+        parameters=[CRS_PARAM, OpenApiParameter("mine", bool), OpenApiParameter("grid", str)],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        """Incidents in your territory (GeoJSON), newest first."""
+        crs = _crs(request)
+        qs = selectors.incidents_for_user(user=request.user).prefetch_related("photos")
+        if request.query_params.get("mine"):
+            qs = qs.filter(reporter=request.user)
+        if request.query_params.get("grid"):
+            qs = qs.filter(grid__code=request.query_params["grid"])
+        page = self.paginate_queryset(qs.order_by("-observed_at", "pk"))
+        features = [incident_json(i, request, crs) for i in page]
+        response = self.get_paginated_response(features)
+        response.data = {
+            "type": "FeatureCollection",
+            "count": response.data["count"],
+            "next": response.data["next"],
+            "previous": response.data["previous"],
+            "features": features,
+        }
+        return response
+
+    @extend_schema(
+        request={"multipart/form-data": IncidentCreateSerializer},
+        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+    )
+    def post(self, request):
+        """Log an incident (multipart, with up to 6 photos). 201 when stored, 200 when this id
+        was stored before (a retry: nothing is stored twice), 409 when the id is someone
+        else's."""
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD:
+            raise ValidationError({"photos": ["upload too large"]})
+        data = request.data.copy() if hasattr(request.data, "copy") else dict(request.data)
+        serializer = self.get_serializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        v = serializer.validated_data
+        files = [(f.name, f.read()) for f in request.FILES.getlist("photos")]
+        try:
+            result = services.incident_create(
+                user=request.user,
+                incident_id=v["id"],
+                item_code=v["item"],
+                lon=v["lon"],
+                lat=v["lat"],
+                crs=v["crs"],
+                description=v.get("description", ""),
+                severity=v["severity"],
+                observed_at=v.get("observed_at"),
+                photo_files=files,
+            )
+        except services.photos.PhotoError as exc:
+            raise ValidationError({"photos": [str(exc)]}) from exc
+        incident = selectors.incident_for_user(user=request.user, pk=result.incident.pk)
+        return Response(
+            incident_json(incident, request),
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class IncidentDetail(GenericAPIView):
+    def get(self, request, pk):
+        incident = selectors.incident_for_user(user=request.user, pk=pk)
+        return Response(incident_json(incident, request, _crs(request)))
+
+
+class IncidentPhotoFile(GenericAPIView):
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    def get(self, request, pk, photo):
+        """A photo (or its thumbnail) of an incident in your territory; never public."""
+        incident = selectors.incident_for_user(user=request.user, pk=pk)
+        record = incident.photos.filter(pk=photo).first()
+        if record is None:
+            raise ValidationError({"photo": ["no such photo"]})
+        file = record.thumbnail if request.query_params.get("thumbnail") else record.image
+        return FileResponse(file.open("rb"), content_type="image/jpeg")

@@ -1,0 +1,247 @@
+"""Reads for patrols, always scoped to the asking user's territory (gis.selectors)."""
+
+import datetime
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from gis.codes import Level
+from gis.models import HOUSEHOLD_FLAGS, Household, Unit
+from gis.selectors import jurisdiction_for
+
+from . import policy, routing
+from .models import Incident, IncidentCategory, RoadSegment, Track, TrackFix, Visit, VisitPolicy
+
+
+def patrol_units_for_user(*, user):
+    """The grids (and micro-grids) a user patrols: current units in their patrol territory."""
+    j = jurisdiction_for(user=user)
+    units = Unit.objects.current().filter(level__in=[Level.GRID, Level.MICROGRID])
+    if j.everything:
+        return units.filter(level=Level.GRID)
+    return units.filter(path__in=j.patrol_paths) | units.filter(level=Level.GRID).in_subtree(
+        j.patrol_paths
+    )
+
+
+def patrol_unit_for_user(*, user, code: str) -> Unit:
+    unit = patrol_units_for_user(user=user).filter(code=code).first()
+    if unit is None:
+        raise Http404("no such grid among yours")
+    return unit
+
+
+def may_patrol_at(*, user, point) -> Unit | None:
+    """The grid or micro-grid the user patrols that covers `point` (None: not theirs)."""
+    j = jurisdiction_for(user=user)
+    cell = (
+        Unit.objects.current()
+        .filter(level__in=[Level.GRID, Level.MICROGRID])
+        .containing(point)
+        .order_by("-level", "code")  # micro-grid first: the finer cell decides
+        .first()
+    )
+    if cell is None:
+        return None
+    if j.everything or j.covers(cell.path, j.patrol_paths):
+        return cell
+    grid = (
+        Unit.objects.current().filter(level=Level.GRID).containing(point).order_by("code").first()
+    )
+    if grid is not None and j.covers(grid.path, j.patrol_paths):
+        return grid
+    return None
+
+
+def coverage_unit_for_user(*, user, code: str) -> Unit:
+    """A grid or micro-grid whose coverage the user may read: one they patrol, or one below
+    them for their superiors (those who see its incidents)."""
+    j = jurisdiction_for(user=user)
+    unit = Unit.objects.current().filter(code=code, level__in=[Level.GRID, Level.MICROGRID]).first()
+    if unit is None or not j.covers(unit.path, j.incident_paths):
+        raise Http404("no such grid in your territory")
+    return unit
+
+
+def worker_for_user(*, user, username: str):
+    """A worker whose figures the user may read: themselves, or someone holding a role inside
+    the user's territory."""
+    from django.contrib.auth import get_user_model
+
+    from gis.models import RoleAssignment
+
+    if username == user.username:
+        return user
+    j = jurisdiction_for(user=user)
+    worker = get_user_model().objects.filter(username=username).first()
+    if worker is not None:
+        codes = RoleAssignment.objects.filter(user=worker).values_list("unit_code", flat=True)
+        paths = Unit.objects.current().filter(code__in=list(codes)).values_list("path", flat=True)
+        if any(j.covers(p, j.incident_paths) for p in paths):
+            return worker
+    raise Http404("no such worker in your territory")
+
+
+def households_in_patrol_unit(*, unit: Unit):
+    if unit.level == Level.MICROGRID:
+        return Household.objects.filter(micro_grid=unit)
+    return Household.objects.filter(grid=unit)
+
+
+def household_for_patrol(*, user, pk: int) -> Household:
+    j = jurisdiction_for(user=user)
+    household = Household.objects.filter(pk=pk).first()
+    if household is None or not (
+        j.everything or j.covers(household.territory_path, j.patrol_paths)
+    ):
+        raise Http404("no such household among yours")
+    return household
+
+
+def visit_policy() -> dict[str, int]:
+    rules = dict(VisitPolicy.objects.values_list("flag", "interval_days"))
+    rules.setdefault("default", 30)
+    return rules
+
+
+@dataclass
+class DueHousehold:
+    household: Household
+    last_visit: datetime.date | None
+    due_on: datetime.date
+    interval_days: int
+
+    @property
+    def overdue_days(self) -> int:
+        return max(0, (timezone.localdate() - self.due_on).days)
+
+
+def households_due(*, unit: Unit, today: datetime.date | None = None, include_not_due=False):
+    """Households of `unit` with their last visit and the day their next visit falls due,
+    most overdue first. One query for the households and their last visits."""
+    today = today or timezone.localdate()
+    rules = visit_policy()
+    latest = Visit.objects.filter(household=OuterRef("pk")).order_by("-visited_at")
+    households = households_in_patrol_unit(unit=unit).annotate(
+        last_visited_at=Subquery(latest.values("visited_at")[:1])
+    )
+    out = []
+    for household in households:
+        flags = {f: getattr(household, f) for f in HOUSEHOLD_FLAGS}
+        days = policy.interval_days(flags, rules)
+        last = timezone.localdate(household.last_visited_at) if household.last_visited_at else None
+        due = policy.due_on(last, days, today)
+        if include_not_due or due <= today:
+            out.append(DueHousehold(household, last, due, days))
+    out.sort(key=lambda d: (d.due_on, d.household.pk))
+    return out
+
+
+def road_network_near(*, area) -> routing.RoadNetwork | None:
+    """The road lines within 300 m of `area` (a GEOS geometry), as a network; None if none."""
+    segments = RoadSegment.objects.near(area, 300).values_list("geometry", flat=True)
+    lines = [np.array(g.coords) for g in segments]
+    return routing.RoadNetwork(lines) if lines else None
+
+
+def todays_route(*, unit: Unit, start: tuple[float, float] | None = None):
+    """The due households of `unit` in walking order from `start` (the unit's centre when
+    not given), along roads when a network has been imported for the area."""
+    due = households_due(unit=unit)
+    stops = np.array([(d.household.location.x, d.household.location.y) for d in due]).reshape(-1, 2)
+    if start is None:
+        centre = unit.boundary.point_on_surface
+        start = (centre.x, centre.y)
+    network = road_network_near(area=unit.boundary)
+    route = routing.plan_route(start, stops, network)
+    return route, [due[i] for i in route.order]
+
+
+@dataclass
+class Coverage:
+    unit: str
+    start: datetime.date
+    end: datetime.date
+    households: int
+    due: int
+    visited_due: int
+    distance_m: float
+    minutes_in_unit: float
+    overdue: list
+
+    @property
+    def share_visited(self) -> float | None:
+        return round(self.visited_due / self.due, 4) if self.due else None
+
+
+def coverage(*, unit: Unit, start: datetime.date, end: datetime.date, worker=None) -> Coverage:
+    """Share of the households due in [start, end] that were visited in it (by `worker`, or by
+    anyone), distance walked and time spent in the unit by the tracks, and who is overdue."""
+    start_at = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
+    end_at = timezone.make_aware(datetime.datetime.combine(end, datetime.time.max))
+    status = households_due(unit=unit, today=end, include_not_due=True)
+    visits = Visit.objects.filter(
+        household__in=[d.household.pk for d in status], visited_at__range=(start_at, end_at)
+    )
+    tracks = Track.objects.filter(started_at__lte=end_at, ended_at__gte=start_at)
+    fixes = TrackFix.objects.filter(
+        recorded_at__range=(start_at, end_at), grid__path__startswith=unit.path
+    )
+    if worker is not None:
+        visits = visits.filter(worker=worker)
+        tracks = tracks.filter(worker=worker)
+        fixes = fixes.filter(track__worker=worker)
+    visited = set(visits.values_list("household_id", flat=True))
+    # Due in the period: falls due on or before its end.
+    due = [d for d in status if d.due_on <= end or d.household.pk in visited]
+    tracks_here = tracks.filter(fixes__grid__path__startswith=unit.path).distinct()
+    distance = tracks.filter(pk__in=tracks_here).aggregate(total=Sum("length_m"))["total"] or 0
+    minutes = _minutes_in(fixes)
+    return Coverage(
+        unit=unit.code,
+        start=start,
+        end=end,
+        households=len(status),
+        due=len(due),
+        visited_due=sum(1 for d in due if d.household.pk in visited),
+        distance_m=round(float(distance), 1),
+        minutes_in_unit=minutes,
+        overdue=[d for d in status if d.due_on <= end and d.household.pk not in visited],
+    )
+
+
+def _minutes_in(fixes) -> float:
+    """Time between consecutive fixes of a track that are both in the unit (gaps over 10
+    minutes are not counted: the phone was off or the worker elsewhere)."""
+    rows = list(fixes.order_by("track_id", "recorded_at").values_list("track_id", "recorded_at"))
+    total = 0.0
+    for (t1, a), (t2, b) in zip(rows, rows[1:], strict=False):
+        gap = (b - a).total_seconds()
+        if t1 == t2 and gap <= 600:
+            total += gap
+    return round(total / 60, 1)
+
+
+def incidents_for_user(*, user):
+    j = jurisdiction_for(user=user)
+    qs = Incident.objects.select_related("item", "item__parent", "reporter", "grid", "micro_grid")
+    if j.everything:
+        return qs
+    condition = Q(pk__in=[])
+    for path in j.incident_paths:
+        condition |= Q(territory_path=path) | Q(territory_path__startswith=f"{path}/")
+    return qs.filter(condition)
+
+
+def incident_for_user(*, user, pk) -> Incident:
+    incident = incidents_for_user(user=user).filter(pk=pk).first()
+    if incident is None:
+        raise Http404("no such incident in your territory")
+    return incident
+
+
+def catalogue():
+    return IncidentCategory.objects.filter(active=True).select_related("parent").order_by("code")

@@ -1,0 +1,310 @@
+"""Writes for patrols. One user action, one transaction; bad input raises PatrolError and
+writes nothing. A worker writes only within the grids they patrol."""
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.contrib.gis.geos import LineString, Point
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gis import coords
+from gis.codes import Level
+from gis.models import Unit
+from gis.services import to_geos
+
+from . import photos, selectors, tracks
+from .models import (
+    Incident,
+    IncidentCategory,
+    IncidentEvent,
+    IncidentPhoto,
+    RoadSegment,
+    Track,
+    TrackFix,
+    Visit,
+)
+
+MAX_PHOTOS = 6
+MAX_FIXES = 20_000
+VISIT_RADIUS_M = 30.0
+VISIT_MIN_STAY = datetime.timedelta(minutes=3)
+
+
+class PatrolError(Exception):
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+
+
+class Conflict(PatrolError):
+    """The id is taken by something else (another worker's incident): HTTP 409."""
+
+
+def _point(lon, lat, crs: str) -> Point:
+    try:
+        crs = coords.check_crs(crs)
+        lon, lat = float(lon), float(lat)
+    except (coords.UnknownCRS, TypeError, ValueError) as exc:
+        raise PatrolError(
+            {"location": f"expected lon, lat numbers and a known crs ({exc})"}
+        ) from exc
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise PatrolError({"location": "coordinates out of range for lon/lat"})
+    x, y = coords.to_wgs84(lon, lat, crs)
+    return Point(float(x), float(y), srid=4326)
+
+
+def _when(value: datetime.datetime | None, *, now, field_name: str) -> datetime.datetime:
+    if value is None:
+        return now
+    if timezone.is_naive(value):
+        raise PatrolError({field_name: "a time needs its offset (ISO 8601 with Z or +08:00)"})
+    if value > now + datetime.timedelta(minutes=5):
+        raise PatrolError({field_name: "in the future"})
+    if value < now - datetime.timedelta(days=30):
+        raise PatrolError({field_name: "more than 30 days ago"})
+    return value
+
+
+# --- incidents --------------------------------------------------------------------------
+
+
+@dataclass
+class IncidentResult:
+    incident: Incident
+    created: bool
+    photos_added: int = 0
+
+
+def incident_create(
+    *,
+    user,
+    incident_id: uuid.UUID,
+    item_code: str,
+    lon: float,
+    lat: float,
+    crs: str = coords.WGS84,
+    description: str = "",
+    severity: int = Incident.Severity.LOW,
+    observed_at: datetime.datetime | None = None,
+    photo_files: list[tuple[str, bytes]] = (),
+) -> IncidentResult:
+    """Log an incident, exactly once: the id comes from the phone, and a retry with the same
+    id returns the incident stored the first time (adding any photo it did not have yet)."""
+    now = timezone.now()
+    if len(photo_files) > MAX_PHOTOS:
+        raise PatrolError({"photos": f"at most {MAX_PHOTOS} photos"})
+    existing = Incident.objects.filter(pk=incident_id).first()
+    if existing is not None:
+        return _incident_retry(existing, user=user, photo_files=photo_files)
+    point = _point(lon, lat, crs)
+    observed_at = _when(observed_at, now=now, field_name="observed_at")
+    item = IncidentCategory.objects.filter(
+        code=item_code, active=True, parent__isnull=False
+    ).first()
+    if item is None:
+        raise PatrolError({"item": f"unknown item {item_code!r} (see /api/incident-categories/)"})
+    if severity not in Incident.Severity.values:
+        raise PatrolError({"severity": f"expected one of {Incident.Severity.values}"})
+    if not Unit.objects.current().filter(level=Level.GRID).containing(point).exists():
+        raise PatrolError({"location": "this point lies in no grid"})
+    if selectors.may_patrol_at(user=user, point=point) is None:
+        raise PatrolError({"location": "this point lies outside the grids you patrol"})
+    processed = [photos.process(data, name=name) for name, data in photo_files]
+    try:
+        with transaction.atomic():
+            incident = Incident.objects.create(
+                id=incident_id,
+                reporter=user,
+                item=item,
+                description=description.strip()[:2000],
+                severity=severity,
+                location=point,
+                observed_at=observed_at,
+                created_at=now,
+            )
+            added = _attach(incident, processed)
+            IncidentEvent.objects.create(
+                incident=incident, actor=user, action="created", at=now, detail={"photos": added}
+            )
+    except IntegrityError:
+        # The same id arrived twice at once: the other request stored it first.
+        existing = Incident.objects.filter(pk=incident_id).first()
+        if existing is None:
+            raise
+        return _incident_retry(existing, user=user, photo_files=photo_files)
+    incident.refresh_from_db(fields=["grid", "micro_grid", "territory_path"])
+    return IncidentResult(incident, True, added)
+
+
+def _incident_retry(existing: Incident, *, user, photo_files) -> IncidentResult:
+    if existing.reporter_id != user.pk:
+        raise Conflict({"id": "this id belongs to another incident"})
+    processed = [photos.process(data, name=name) for name, data in photo_files]
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=existing.pk)
+        if (
+            incident.photos.count()
+            + len(
+                {p.sha256 for p in processed}
+                - set(incident.photos.values_list("sha256", flat=True))
+            )
+            > MAX_PHOTOS
+        ):
+            raise PatrolError({"photos": f"at most {MAX_PHOTOS} photos"})
+        added = _attach(incident, processed)
+    return IncidentResult(incident, False, added)
+
+
+def _attach(incident: Incident, processed: list[photos.Photo]) -> int:
+    have = set(incident.photos.values_list("sha256", flat=True))
+    added = 0
+    for photo in processed:
+        if photo.sha256 in have:
+            continue
+        have.add(photo.sha256)
+        record = IncidentPhoto(
+            incident=incident,
+            sha256=photo.sha256,
+            width=photo.width,
+            height=photo.height,
+            original_format=photo.original_format,
+        )
+        record.image.save("photo.jpg", ContentFile(photo.jpeg), save=False)
+        record.thumbnail.save("thumb.jpg", ContentFile(photo.thumbnail), save=False)
+        record.save()
+        added += 1
+    return added
+
+
+# --- visits and tracks ------------------------------------------------------------------
+
+
+def visit_check_in(
+    *, user, household_id: int, visited_at: datetime.datetime | None = None, note: str = ""
+) -> Visit:
+    household = selectors.household_for_patrol(user=user, pk=household_id)
+    when = _when(visited_at, now=timezone.now(), field_name="visited_at")
+    return Visit.objects.create(
+        household=household,
+        worker=user,
+        visited_at=when,
+        source=Visit.Source.CHECK_IN,
+        note=note[:500],
+    )
+
+
+@dataclass
+class TrackResult:
+    track: Track
+    created: bool
+    dropped: list[dict] = field(default_factory=list)
+    visits: list[Visit] = field(default_factory=list)
+
+
+def track_upload(*, user, client_id: uuid.UUID, fixes: list[tracks.Fix]) -> TrackResult:
+    """Store a batch of fixes after validation (what is dropped is reported with reasons),
+    and the visits it shows: stays near a household of the worker's grids. A batch resent
+    with the same client id is stored once."""
+    existing = Track.objects.filter(worker=user, client_id=client_id).first()
+    if existing is not None:
+        return TrackResult(existing, False, existing.fixes_dropped, list(existing.visit_set.all()))
+    if not fixes:
+        raise PatrolError({"fixes": "the batch holds no fixes"})
+    if len(fixes) > MAX_FIXES:
+        raise PatrolError({"fixes": f"at most {MAX_FIXES} fixes per batch"})
+    checked = tracks.check_fixes(fixes, now=timezone.now())
+    if not checked.kept:
+        raise PatrolError({"fixes": "no fix passed validation: " + checked.dropped[0]["reason"]})
+    units = list(selectors.patrol_units_for_user(user=user))
+    grids = [u for u in units if u.level == Level.GRID] or units
+    in_unit = [_unit_of(fix, grids) for fix in checked.kept]
+    if not any(in_unit):
+        raise PatrolError({"fixes": "no fix lies in the grids you patrol"})
+    households = [
+        h
+        for unit in units
+        for h in selectors.households_in_patrol_unit(unit=unit).only("id", "location")
+    ]
+    targets = np.array([(h.location.x, h.location.y) for h in households]).reshape(-1, 2)
+    stays = tracks.detect_stays(
+        checked.kept, targets, radius_m=VISIT_RADIUS_M, min_stay=VISIT_MIN_STAY
+    )
+    kept = checked.kept
+    with transaction.atomic():
+        track = Track.objects.create(
+            worker=user,
+            client_id=client_id,
+            started_at=kept[0].recorded_at,
+            ended_at=kept[-1].recorded_at,
+            path=LineString([(f.lon, f.lat) for f in kept], srid=4326) if len(kept) > 1 else None,
+            length_m=tracks.path_length_m(kept),
+            fixes_kept=len(kept),
+            fixes_dropped=checked.dropped,
+        )
+        TrackFix.objects.bulk_create(
+            TrackFix(
+                track=track,
+                recorded_at=f.recorded_at,
+                location=Point(f.lon, f.lat, srid=4326),
+                accuracy_m=f.accuracy_m,
+                grid=unit,
+            )
+            for f, unit in zip(kept, in_unit, strict=True)
+        )
+        visits = Visit.objects.bulk_create(
+            Visit(
+                household=households[s.target],
+                worker=user,
+                visited_at=s.arrived,
+                left_at=s.left,
+                source=Visit.Source.TRACK,
+                track=track,
+            )
+            for s in stays
+        )
+    return TrackResult(track, True, checked.dropped, visits)
+
+
+def _unit_of(fix: tracks.Fix, units: list[Unit]) -> Unit | None:
+    point = Point(fix.lon, fix.lat, srid=4326)
+    for unit in units:
+        if unit.boundary.covers(point):
+            return unit
+    return None
+
+
+# --- road network -----------------------------------------------------------------------
+
+
+def road_network_import(*, lines, source: str, names=None, kinds=None, replace=False) -> int:
+    """Store road lines (shapely LineStrings, WGS84); with `replace`, first drop the segments
+    of the same source. Returns how many were stored."""
+    names = names or [""] * len(lines)
+    kinds = kinds or [""] * len(lines)
+    rows = []
+    for line, name, kind in zip(lines, names, kinds, strict=True):
+        coords_ = np.asarray(line.coords)
+        length = float(
+            tracks.haversine_m(
+                coords_[:-1, 0], coords_[:-1, 1], coords_[1:, 0], coords_[1:, 1]
+            ).sum()
+        )
+        rows.append(
+            RoadSegment(
+                geometry=to_geos(line),
+                name=(name or "")[:200],
+                kind=(kind or "")[:50],
+                source=source[:200],
+                length_m=length,
+            )
+        )
+    with transaction.atomic():
+        if replace:
+            RoadSegment.objects.filter(source=source[:200]).delete()
+        RoadSegment.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

@@ -1,0 +1,187 @@
+"""Incidents, check-ins, tracks, due households and coverage on PostGIS."""
+
+import datetime
+import io
+import uuid
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.http import Http404
+from django.utils import timezone
+from PIL import Image
+
+from gis import services as gis_services
+from gis.models import Household, Unit
+from gis.tests.factories import box
+from patrols import selectors, services
+from patrols.models import Incident, IncidentEvent, IncidentPhoto, Track, Visit
+from patrols.tracks import Fix
+
+GRID = "411381001001001"  # grid A1a: micro-grids south (…01) and north (…02)
+SOUTH = (112.02, 32.62)
+
+
+def png(colour=(255, 0, 0)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def log(user, *, where=SOUTH, incident_id=None, photos=(), **extra):
+    return services.incident_create(
+        user=user,
+        incident_id=incident_id or uuid.uuid4(),
+        item_code="0201",
+        lon=where[0],
+        lat=where[1],
+        photo_files=list(photos),
+        **extra,
+    )
+
+
+def test_an_incident_is_placed_by_the_database_with_its_boundary_versions(territory):
+    result = log(territory.users["grid_worker"], description="垃圾堆放", photos=[("a.png", png())])
+    incident = result.incident
+    assert result.created and result.photos_added == 1
+    assert incident.grid == territory.units[GRID]
+    assert incident.micro_grid == territory.units["41138100100100101"]
+    assert incident.territory_path.endswith("/41138100100100101")
+    assert IncidentEvent.objects.filter(incident=incident, action="created").count() == 1
+    photo = IncidentPhoto.objects.get(incident=incident)
+    assert Image.open(photo.image.open("rb")).format == "JPEG"
+
+
+def test_a_retry_with_the_same_id_stores_nothing_twice(territory):
+    worker = territory.users["grid_worker"]
+    key = uuid.uuid4()
+    first = log(worker, incident_id=key, photos=[("a.png", png())])
+    again = log(worker, incident_id=key, photos=[("a.png", png())])
+    assert first.created and not again.created and again.incident.pk == key
+    assert Incident.objects.count() == 1 and IncidentPhoto.objects.count() == 1
+    more = log(worker, incident_id=key, photos=[("b.png", png((0, 0, 255)))])
+    assert more.photos_added == 1 and IncidentPhoto.objects.count() == 2
+    with pytest.raises(services.Conflict):
+        log(territory.users["grid_chief"], incident_id=key)
+
+
+@pytest.mark.parametrize(
+    ("where", "extra", "message"),
+    [
+        ((112.5, 32.65), {}, "in no grid"),
+        ((112.07, 32.65), {}, "outside the grids you patrol"),  # grid A1b, not theirs
+        ((500000.0, 3600000.0), {}, "out of range"),  # metres: a projected CRS
+        (SOUTH, {"crs": "utm50"}, "known crs"),
+        (SOUTH, {"observed_at": timezone.now() + datetime.timedelta(days=1)}, "in the future"),
+        (SOUTH, {"observed_at": timezone.now() - datetime.timedelta(days=400)}, "30 days ago"),
+        (SOUTH, {"severity": 9}, "expected one of"),
+    ],
+)
+def test_bad_incidents_are_refused_and_nothing_is_written(territory, where, extra, message):
+    with pytest.raises(services.PatrolError, match=message):
+        log(territory.users["grid_worker"], where=where, **extra)
+    assert not Incident.objects.exists()
+
+
+def test_a_non_image_photo_writes_nothing(territory):
+    with pytest.raises(services.photos.PhotoError):
+        log(territory.users["grid_worker"], photos=[("x.png", b"not an image")])
+    assert not Incident.objects.exists()
+
+
+def test_a_later_re_division_does_not_move_past_incidents(territory):
+    incident = log(territory.users["grid_worker"]).incident
+    old_micro = incident.micro_grid
+    south = Unit.objects.current().get(code="41138100100100101")
+    gis_services.unit_replace(unit=south, boundary=box(112.0, 32.6, 112.05, 32.66))
+    incident.refresh_from_db()
+    assert incident.micro_grid == old_micro and incident.micro_grid.valid_to is not None
+
+
+def test_check_in_only_at_households_of_ones_grids(territory):
+    worker = territory.users["grid_worker"]
+    visit = services.visit_check_in(user=worker, household_id=territory.households["A1a-north"].pk)
+    assert visit.source == Visit.Source.CHECK_IN
+    with pytest.raises(Http404):
+        services.visit_check_in(user=worker, household_id=territory.households["A1b"].pk)
+
+
+def walk_past(household, now):
+    x, y = household.location.x, household.location.y
+    start = now - datetime.timedelta(minutes=30)
+    fixes = [Fix(start, x - 0.002, y, 5)]
+    fixes += [
+        Fix(start + datetime.timedelta(minutes=m), x + 0.00002 * (m % 2), y, 5) for m in range(2, 8)
+    ]
+    fixes += [Fix(start + datetime.timedelta(minutes=9), x + 0.002, y, 5)]
+    return fixes
+
+
+def test_a_track_is_stored_once_with_its_visits_and_dropped_fixes(territory):
+    worker = territory.users["grid_worker"]
+    household = territory.households["A1a-south"]
+    now = timezone.now()
+    fixes = walk_past(household, now) + [Fix(now + datetime.timedelta(hours=2), 112.02, 32.62, 5)]
+    key = uuid.uuid4()
+    result = services.track_upload(user=worker, client_id=key, fixes=fixes)
+    assert result.created and result.track.fixes_kept == 8
+    assert result.dropped == [{"index": 8, "reason": "recorded in the future"}]
+    assert [v.household for v in result.visits] == [household]
+    assert result.track.length_m > 350
+    again = services.track_upload(user=worker, client_id=key, fixes=fixes)
+    assert not again.created and Track.objects.count() == 1 and Visit.objects.count() == 1
+
+
+def test_a_track_outside_ones_grids_is_refused(territory):
+    now = timezone.now()
+    fixes = [Fix(now - datetime.timedelta(minutes=m), 112.15, 32.65, 5) for m in (3, 2, 1)]
+    with pytest.raises(services.PatrolError, match="no fix lies in the grids you patrol"):
+        services.track_upload(
+            user=territory.users["grid_worker"], client_id=uuid.uuid4(), fixes=fixes
+        )
+    assert not Track.objects.exists()
+
+
+def test_due_households_follow_the_policy(territory):
+    north = territory.households["A1a-north"]
+    north.elderly_living_alone = True
+    north.save()
+    south = territory.households["A1a-south"]
+    Visit.objects.create(
+        household=south,
+        worker=territory.users["grid_worker"],
+        visited_at=timezone.now() - datetime.timedelta(days=3),
+        source=Visit.Source.CHECK_IN,
+    )
+    Visit.objects.create(
+        household=north,
+        worker=territory.users["grid_worker"],
+        visited_at=timezone.now() - datetime.timedelta(days=8),
+        source=Visit.Source.CHECK_IN,
+    )
+    due = selectors.households_due(unit=Unit.objects.get(code=GRID))
+    assert [(d.household, d.interval_days, d.overdue_days) for d in due] == [(north, 7, 1)]
+
+
+def test_todays_route_visits_every_due_household(territory):
+    for i in range(5):
+        Household.objects.create(
+            location=Point(112.01 + 0.005 * i, 32.63, srid=4326), address=f"路{i}", head_name="赵六"
+        )
+    route, stops = selectors.todays_route(unit=Unit.objects.get(code=GRID), start=(112.0, 32.6))
+    assert len(stops) == 7 and not route.follows_roads
+    assert route.total_m > 0 and len(route.line) == 8
+
+
+def test_coverage_counts_due_and_visited_households(territory):
+    worker = territory.users["grid_worker"]
+    household = territory.households["A1a-south"]
+    services.track_upload(
+        user=worker, client_id=uuid.uuid4(), fixes=walk_past(household, timezone.now())
+    )
+    today = timezone.localdate()
+    report = selectors.coverage(
+        unit=Unit.objects.get(code=GRID), start=today - datetime.timedelta(days=7), end=today
+    )
+    assert (report.households, report.due, report.visited_due) == (2, 2, 1)
+    assert report.share_visited == 0.5 and report.distance_m > 350 and report.minutes_in_unit == 9
+    assert [d.household for d in report.overdue] == [territory.households["A1a-north"]]
