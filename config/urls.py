@@ -6,11 +6,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gis import views as gis_views
+from patrols import views as patrol_views
 
 urlpatterns = [
     path("", gis_views.home, name="home"),
     path("map/", gis_views.map_page, name="map"),
     path("planner/", gis_views.planner_page, name="planner"),
+    path("field/", patrol_views.field_page, name="field"),
+    path("field/manifest.webmanifest", patrol_views.manifest, name="field-manifest"),
+    path("field/sw.js", patrol_views.service_worker, name="field-sw"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -9,5 +9,12 @@ def navigation(request):
     return {
         "may_plan": SimpleLazyObject(
             lambda: bool(user and user.is_authenticated and selectors.may_divide_grids(user=user))
-        )
+        ),
+        "may_patrol": SimpleLazyObject(
+            lambda: bool(
+                user
+                and user.is_authenticated
+                and selectors.jurisdiction_for(user=user).patrol_paths
+            )
+        ),
     }

@@ -25,6 +25,19 @@ ARGS = [
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 140, 60)).save(out, "JPEG")
+    return out.getvalue()
+
+
+JPEG = _jpeg()
+
+
 @pytest.fixture
 def browser():
     if not os.path.exists(CHROMIUM):
@@ -161,3 +174,59 @@ def test_planner_previews_adjusts_and_commits_micro_grids(territory, live_server
     hosts = {urlparse(url).hostname for url in requests if not url.startswith("data:")}
     assert hosts in ({"127.0.0.1"}, {"localhost"}), hosts
     assert not errors
+
+
+def test_field_page_logs_an_incident_offline_and_sends_it_once(territory, live_server, browser):
+    from patrols.models import Incident, IncidentPhoto
+
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"longitude": 112.021, "latitude": 32.621},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, live_server, "grid_worker")
+    page.goto(f"{live_server.url}/field/")
+    page.wait_for_selector("#map[data-loaded]")
+    page.wait_for_selector("#route-stops li")  # today's route: the two due households
+    assert page.locator("#route-stops li").count() == 2
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    manifest = page.evaluate("fetch('/field/manifest.webmanifest').then(r => r.json())")
+    assert manifest["start_url"] == "/field/" and manifest["display"] == "standalone"
+
+    context.set_offline(True)
+    page.wait_for_selector("#network.offline")
+    # Three taps: open, pick what, send (with a photo).
+    page.click("#log-incident")
+    page.select_option("#item", "0201")
+    page.set_input_files(
+        "#photos", files=[{"name": "pile.jpg", "mimeType": "image/jpeg", "buffer": JPEG}]
+    )
+    page.click("#send")
+    page.wait_for_selector("#outbox[data-waiting='1']")
+    assert Incident.objects.count() == 0
+    connections.close_all()
+
+    context.set_offline(False)
+    page.wait_for_selector("#outbox[data-waiting='0']", timeout=15000)
+    page.evaluate("Promise.all([window.wanggeField.flush(), window.wanggeField.flush()])")
+    page.wait_for_selector("#incidents li.sent")
+    assert Incident.objects.count() == 1
+    incident = Incident.objects.get()
+    assert incident.grid.code == "411381001001001" and incident.item.code == "0201"
+    assert IncidentPhoto.objects.filter(incident=incident).count() == 1
+    # The page opens with no network, from the service worker's cache.
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#log-incident")
+    connections.close_all()
+    hosts = {urlparse(url).hostname for url in requests if not url.startswith(("data:", "blob:"))}
+    assert hosts in ({"127.0.0.1"}, {"localhost"}), hosts
+    assert not errors
+    context.close()

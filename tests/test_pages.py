@@ -102,3 +102,16 @@ def test_planner_page_is_for_planners(territory, client):
     client.force_login(territory.users["grid_worker"])
     assert client.get(reverse("planner")).status_code == 403
     assert 'href="/planner/"' not in client.get(reverse("map")).content.decode()
+
+
+def test_field_page_is_for_workers_and_installable(territory, client):
+    client.force_login(territory.users["grid_worker"])
+    page = client.get(reverse("field")).content.decode()
+    assert 'rel="manifest"' in page and 'value="411381001001001"' in page
+    assert 'href="/field/"' in client.get(reverse("map")).content.decode()
+    worker = client.get(reverse("field-sw"))
+    assert worker["Service-Worker-Allowed"] == "/field/"
+    assert "/static/leaflet/leaflet.js" in worker.content.decode()
+    assert "__ASSETS__" not in worker.content.decode()
+    client.force_login(territory.users["commander"])
+    assert client.get(reverse("field")).status_code == 403

@@ -1,0 +1,72 @@
+"""The field page (/field/): a phone-first, installable, offline-capable web app for grid
+workers. Its data comes from the scoped API; these views serve the shell, the web app manifest
+and the service worker (at /field/ so that its scope is the page)."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.views.decorators.cache import never_cache
+
+from . import selectors
+
+SERVICE_WORKER = Path(settings.BASE_DIR) / "static" / "wangge" / "field-sw.js"
+
+
+@login_required
+def field_page(request):
+    units = list(selectors.patrol_units_for_user(user=request.user).values("code", "name", "level"))
+    if not units:
+        raise PermissionDenied("the field page is for grid workers: you patrol no grid")
+    return render(
+        request,
+        "patrols/field.html",
+        {
+            "units": units,
+            "basemap_url": settings.WANGGE_BASEMAP_URL,
+            "basemap_attribution": settings.WANGGE_BASEMAP_ATTRIBUTION,
+        },
+    )
+
+
+def manifest(request):
+    return JsonResponse(
+        {
+            "name": "网格 Wangge 巡查",
+            "short_name": "巡查",
+            "description": "Patrols, routes and incident pins for grid workers",
+            "start_url": "/field/",
+            "scope": "/field/",
+            "display": "standalone",
+            "background_color": "#ffffff",
+            "theme_color": "#b3261e",
+            "icons": [
+                {"src": static("wangge/icons/wangge-192.png"), "sizes": "192x192", "type": "image/png"},
+                {"src": static("wangge/icons/wangge-512.png"), "sizes": "512x512", "type": "image/png"},
+            ],
+        },
+        content_type="application/manifest+json",
+    )
+
+
+@never_cache
+def service_worker(request):
+    # The assets the page needs offline, with their (hashed in production) static URLs.
+    assets = [
+        static(name)
+        for name in (
+            "leaflet/leaflet.css",
+            "leaflet/leaflet.js",
+            "wangge/site.css",
+            "wangge/field.js",
+            "wangge/icons/wangge-192.png",
+        )
+    ]
+    body = SERVICE_WORKER.read_text().replace("__ASSETS__", repr(assets).replace("'", '"'))
+    response = HttpResponse(body, content_type="application/javascript")
+    response["Service-Worker-Allowed"] = "/field/"
+    return response

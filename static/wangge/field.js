@@ -1,0 +1,269 @@
+// The field page: my grids, today's route, my position, "log incident" in three taps, my
+// recent incidents. Works offline: incidents (with their photos) and GPS fixes wait in an
+// IndexedDB outbox on the phone and are sent when the connection returns. Each incident's id
+// is made here, so a resend after a lost answer never stores it twice.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("field-config").textContent);
+  const text = JSON.parse(document.getElementById("field-text").textContent);
+  const $ = (id) => document.getElementById(id);
+  const csrf = () => (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "";
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/field/sw.js", { scope: "/field/" }).catch((e) => console.warn(e));
+  }
+
+  // --- the outbox (IndexedDB) ---------------------------------------------------------
+  const DB = "wangge-field";
+  function openDb() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore("outbox", { keyPath: "id" });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+  async function store(mode, action) {
+    const db = await openDb();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction("outbox", mode);
+      const result = action(tx.objectStore("outbox"));
+      tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+  const outboxAll = () => store("readonly", (s) => s.getAll());
+  const outboxPut = (record) => store("readwrite", (s) => s.put(record));
+  const outboxDelete = (id) => store("readwrite", (s) => s.delete(id));
+
+  // --- sending --------------------------------------------------------------------------
+  let flushing = null;
+  function flush() {
+    // One flush at a time; a second call waits for the running one.
+    if (!flushing) flushing = doFlush().finally(() => { flushing = null; });
+    return flushing;
+  }
+  async function doFlush() {
+    const records = (await outboxAll()).sort((a, b) => a.queuedAt - b.queuedAt);
+    for (const record of records) {
+      if (record.failed) continue;
+      let response;
+      try {
+        response = await send(record);
+      } catch (error) {
+        break; // offline or the server is unreachable: try again later
+      }
+      if (response.ok) {
+        await outboxDelete(record.id);
+      } else if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+        const body = await response.json().catch(() => ({}));
+        record.failed = JSON.stringify(body.errors || body);
+        await outboxPut(record);
+      } else {
+        break;
+      }
+    }
+    await render();
+  }
+  function send(record) {
+    if (record.kind === "incident") {
+      const form = new FormData();
+      for (const [key, value] of Object.entries(record.fields)) form.append(key, value);
+      record.photos.forEach((photo, i) => form.append("photos", photo.blob, photo.name || "photo" + i + ".jpg"));
+      return fetch("/api/incidents/", { method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrf() } });
+    }
+    return fetch("/api/patrols/tracks/", {
+      method: "POST",
+      body: JSON.stringify(record.body),
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+    });
+  }
+  window.addEventListener("online", () => { showNetwork(); flush(); });
+  window.addEventListener("offline", showNetwork);
+  function showNetwork() {
+    const badge = $("network");
+    badge.textContent = navigator.onLine ? text.online : text.offline;
+    badge.classList.toggle("offline", !navigator.onLine);
+  }
+
+  // --- map, position, route -------------------------------------------------------------
+  const map = L.map("map", { attributionControl: !!config.basemapUrl });
+  if (config.basemapUrl) L.tileLayer(config.basemapUrl, { attribution: config.basemapAttribution, maxZoom: 19 }).addTo(map);
+  map.setView([32.68, 112.09], 12);
+  let unitLayer = null;
+  let routeLayer = null;
+  let me = null;
+  let position = null; // [lon, lat]
+  let chosen = null; // a point tapped on the map
+  let chosenMarker = null;
+  let fixes = [];
+
+  async function getJson(url) {
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(response.status + " " + url);
+    return response.json();
+  }
+
+  async function showUnit() {
+    const code = $("unit").value;
+    try {
+      const unit = await getJson("/api/units/" + encodeURIComponent(code) + "/");
+      if (unitLayer) unitLayer.remove();
+      unitLayer = L.geoJSON(unit, { style: { color: "#2e7d32", weight: 2, fillOpacity: 0.05 }, interactive: false }).addTo(map);
+      unitLayer.eachLayer((l) => l.getElement() && l.getElement().setAttribute("data-code", code));
+      map.fitBounds(unitLayer.getBounds(), { padding: [10, 10] });
+    } catch (error) { console.warn(error); }
+    await showRoute();
+    $("map").dataset.loaded = "1";
+  }
+
+  async function showRoute() {
+    const code = $("unit").value;
+    let url = "/api/patrols/route/?grid=" + encodeURIComponent(code);
+    if (position) url += "&lon=" + position[0] + "&lat=" + position[1];
+    let route;
+    try { route = await getJson(url); } catch (error) { return; }
+    if (routeLayer) routeLayer.remove();
+    routeLayer = L.layerGroup().addTo(map);
+    L.geoJSON(route, { style: { color: "#1f6fb2", weight: 3, dashArray: route.properties.follows_roads ? null : "6 6" }, interactive: false }).addTo(routeLayer);
+    const list = $("route-stops");
+    list.innerHTML = "";
+    for (const stop of route.properties.stops) {
+      const p = stop.properties;
+      const [lon, lat] = stop.geometry.coordinates;
+      L.marker([lat, lon], { icon: L.divIcon({ className: "stop-number", html: String(p.order) }) }).addTo(routeLayer);
+      const item = document.createElement("li");
+      item.textContent = p.address + " · " + Math.round(p.leg_m) + " m" + (p.overdue_days ? " · +" + p.overdue_days + "d" : "");
+      list.appendChild(item);
+    }
+    $("route-summary").textContent = (route.properties.total_m / 1000).toFixed(2) + " km, " +
+      (route.properties.follows_roads ? text.roads : text.straight);
+  }
+
+  map.on("click", (event) => {
+    chosen = [event.latlng.lng, event.latlng.lat];
+    if (chosenMarker) chosenMarker.remove();
+    chosenMarker = L.circleMarker(event.latlng, { radius: 8, color: "#b3261e" }).addTo(map);
+    $("where").textContent = text.tapped;
+  });
+
+  if ("geolocation" in navigator) {
+    navigator.geolocation.watchPosition((pos) => {
+      position = [pos.coords.longitude, pos.coords.latitude];
+      const latlng = [pos.coords.latitude, pos.coords.longitude];
+      if (!me) me = L.circleMarker(latlng, { radius: 7, color: "#fff", weight: 2, fillColor: "#1a73e8", fillOpacity: 1 }).addTo(map);
+      else me.setLatLng(latlng);
+      fixes.push({ t: new Date(pos.timestamp).toISOString(), lon: position[0], lat: position[1], accuracy: pos.coords.accuracy });
+      if (fixes.length >= 30) queueTrack();
+    }, (error) => console.warn(error), { enableHighAccuracy: true, maximumAge: 10000 });
+  }
+
+  async function queueTrack() {
+    if (!fixes.length) return;
+    const batch = fixes;
+    fixes = [];
+    const id = crypto.randomUUID();
+    await outboxPut({ id: id, kind: "track", queuedAt: Date.now(), body: { client_id: id, fixes: batch } });
+    if (navigator.onLine) flush(); else render();
+  }
+  setInterval(queueTrack, 120000);
+  window.addEventListener("pagehide", queueTrack);
+
+  // --- logging an incident: tap 1 opens, tap 2 picks what, tap 3 sends ------------------
+  async function loadCatalogue() {
+    let items;
+    try {
+      items = await getJson("/api/incident-categories/");
+      localStorage.setItem("wangge-catalogue", JSON.stringify(items));
+    } catch (error) {
+      items = JSON.parse(localStorage.getItem("wangge-catalogue") || "[]");
+    }
+    const select = $("item");
+    const groups = {};
+    for (const entry of items) {
+      if (!entry.parent) {
+        groups[entry.code] = document.createElement("optgroup");
+        groups[entry.code].label = entry.name;
+        select.appendChild(groups[entry.code]);
+      }
+    }
+    for (const entry of items) {
+      if (entry.parent && groups[entry.parent]) {
+        const option = document.createElement("option");
+        option.value = entry.code;
+        option.textContent = entry.name;
+        groups[entry.parent].appendChild(option);
+      }
+    }
+  }
+
+  $("log-incident").onclick = () => {
+    $("incident-form").hidden = false;
+    $("where").textContent = chosen ? text.tapped : position ? text.here : text.noPosition;
+  };
+  $("cancel").onclick = () => { $("incident-form").hidden = true; };
+  $("send").onclick = async () => {
+    const where = chosen || position;
+    if (!$("item").value) { $("where").textContent = text.pickItem; return; }
+    if (!where) { $("where").textContent = text.noPosition; return; }
+    const files = Array.from($("photos").files).slice(0, 6);
+    const id = crypto.randomUUID();
+    await outboxPut({
+      id: id,
+      kind: "incident",
+      queuedAt: Date.now(),
+      label: $("item").selectedOptions[0].textContent,
+      fields: {
+        id: id, item: $("item").value, lon: String(where[0]), lat: String(where[1]),
+        severity: $("severity").value, description: $("description").value,
+        observed_at: new Date().toISOString(),
+      },
+      // Blobs survive in IndexedDB, so the photos go with the incident when it is sent.
+      photos: files.map((f) => ({ name: f.name, blob: f })),
+    });
+    $("incident-form").hidden = true;
+    $("description").value = "";
+    $("photos").value = "";
+    chosen = null;
+    if (chosenMarker) { chosenMarker.remove(); chosenMarker = null; }
+    await render();
+    if (navigator.onLine) flush();
+  };
+
+  // --- my recent incidents and the outbox ----------------------------------------------
+  async function render() {
+    const waiting = (await outboxAll()).filter((r) => r.kind === "incident");
+    const badge = $("outbox");
+    badge.dataset.waiting = String(waiting.filter((r) => !r.failed).length);
+    badge.textContent = waiting.length ? waiting.length + " " + text.waiting : "";
+    const list = $("incidents");
+    list.innerHTML = "";
+    for (const record of waiting) {
+      const item = document.createElement("li");
+      item.className = record.failed ? "failed" : "queued";
+      item.dataset.id = record.id;
+      item.textContent = record.label + " · " + (record.failed ? text.failed + ": " + record.failed : text.waiting);
+      list.appendChild(item);
+    }
+    try {
+      const page = await getJson("/api/incidents/?mine=1&page_size=20");
+      for (const feature of page.features) {
+        const p = feature.properties;
+        const item = document.createElement("li");
+        item.className = "sent";
+        item.dataset.id = p.id;
+        item.textContent = p.item_name + " · " + p.observed_at.slice(0, 16).replace("T", " ") + " · " + p.status +
+          (p.photos.length ? " · 📷" + p.photos.length : "");
+        list.appendChild(item);
+      }
+    } catch (error) { /* offline: the queued ones are shown */ }
+  }
+
+  $("unit").onchange = showUnit;
+  showNetwork();
+  loadCatalogue();
+  showUnit();
+  render().then(() => { if (navigator.onLine) flush(); });
+  window.wanggeField = { flush: flush, outbox: outboxAll, map: map };
+})();
