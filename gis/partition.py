@@ -34,6 +34,10 @@ _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQ = 111_320.0
 DIRECTIONS = 12
 CUTS_TRIED = 1  # positions tried per direction; more cost time and gained nothing measurable
+# When a side cannot be divided further, more positions per direction are tried, at most
+# MAX_BACKTRACK cuts per region, before the graph fallback.
+BACKUP_CUTS = 3
+MAX_BACKTRACK = 6
 # Cuts whose part means differ by less than this many households count as equally balanced,
 # so the more compact one wins.
 BALANCE_SLACK = 1.5
@@ -139,6 +143,7 @@ class _Atoms:
     local: np.ndarray  # the same in metres
     weight: np.ndarray  # households at each
     members: list[list[int]]  # household indices at each
+    budget: int = 20  # alternative cuts the division may still try
 
 
 def _atoms(xy, plane) -> _Atoms:
@@ -180,6 +185,7 @@ def divide(
     barriers=(),
     locked=(),
     parts: int | None = None,
+    suggest: bool = True,
 ) -> Partition:
     """Divide `grid` (WGS84 polygon) holding households at `xy` (n x 2 lon/lat).
 
@@ -210,13 +216,20 @@ def divide(
         )
     blocks = _blocks(free, barriers, atoms, low, high, plane, result.notes, forced=parts)
     rng = np.random.default_rng(seed)
-    for region, ids, k in blocks:
-        if not ids:
-            _attach(result, region, plane)
-            continue
-        for geometry, group in _split(region, ids, k, atoms, low, high, plane, rng):
-            members = sorted(i for a in group for i in atoms.members[a])
-            result.parts.append(MicroGrid(geometry, members, plane.compactness(geometry)))
+    try:
+        for region, ids, k in blocks:
+            if not ids:
+                _attach(result, region, plane)
+                continue
+            for geometry, group in _split_block(
+                region, ids, k, atoms, low, high, plane, rng, parts
+            ):
+                members = sorted(i for a in group for i in atoms.members[a])
+                result.parts.append(MicroGrid(geometry, members, plane.compactness(geometry)))
+    except Infeasible as exc:
+        if not suggest or parts is not None:
+            raise
+        raise _with_alternative(exc, grid, xy, low, high, seed, barriers, locked) from exc
     # Reading order (north to south, then west to east), locked parts where they fall.
     result.parts.sort(key=lambda p: (-round(p.geometry.centroid.y, 5), p.geometry.centroid.x))
     return result
@@ -238,6 +251,48 @@ def _attach(result: Partition, region, plane):
     result.notes.append(
         "Land without households enclosed by locked micro-grids joined one of them."
     )
+
+
+# Bounds tried, in order, when a grid cannot be divided within the planner's: the closest first.
+ALTERNATIVES = ((0, 5), (-5, 0), (-5, 5), (0, 10), (-10, 0), (-10, 10))
+
+
+def _with_alternative(exc, grid, xy, low, high, seed, barriers, locked) -> Infeasible:
+    """The same failure, with the closest bounds that do work (households at one address can
+    make 30-50 impossible: 21 buildings of 19 households cannot form groups of 30-50)."""
+    for dlow, dhigh in ALTERNATIVES:
+        a, b = max(1, low + dlow), high + dhigh
+        try:
+            found = divide(
+                grid, xy, low=a, high=b, seed=seed, barriers=barriers, locked=locked, suggest=False
+            )
+        except Infeasible:
+            continue
+        return Infeasible(
+            f"no contiguous division into micro-grids of {low}-{high} households was found "
+            "(addresses holding many households leave too few ways to group them).",
+            f"Closest feasible: {a}-{b} households, {len(found.parts)} micro-grids.",
+        )
+    return exc
+
+
+def _split_block(region, ids, k, atoms, low, high, plane, rng, forced):
+    """Divide a block into k micro-grids, else into the next feasible numbers (at most three
+    tried), the closest to the middle of the bounds first."""
+    if forced is not None:
+        return _split(region, ids, k, atoms, low, high, plane, rng)
+    total = int(atoms.weight[ids].sum())
+    target = (low + high) / 2
+    counts = sorted(
+        feasible_part_counts(total, int(atoms.weight[ids].max()), low, high),
+        key=lambda c: (abs(total / c - target), c),
+    )
+    for count in counts[:3]:
+        try:
+            return _split(region, ids, count, atoms, low, high, plane, rng)
+        except Infeasible as exc:
+            failure = exc
+    raise failure
 
 
 # --- blocks: locked areas and barriers ------------------------------------------------------
@@ -344,19 +399,30 @@ def _line_parts(geometry):
 
 
 def _split(region, ids, k, atoms, low, high, plane, rng):
-    """[(geometry, atom ids)] for k micro-grids of `region` holding atoms `ids`."""
+    """[(geometry, atom ids)] for k micro-grids of `region` holding atoms `ids`. The best cut
+    is tried first; when one of its sides cannot be divided further (addresses holding many
+    households make the weights coarse), the next cuts are tried, then the graph fallback."""
     if k <= 1:
         return [(region, ids)]
-    cut = _best_cut(region, ids, k, atoms, low, high, plane)
-    if cut is None:
-        return _graph_split(region, ids, k, atoms, low, high, plane, rng)
-    (left, left_ids, k1), (right, right_ids, k2) = cut
-    return _split(left, left_ids, k1, atoms, low, high, plane, rng) + _split(
-        right, right_ids, k2, atoms, low, high, plane, rng
-    )
+    for attempt, ((left, left_ids, k1), (right, right_ids, k2)) in enumerate(
+        _cuts(region, ids, k, atoms, low, high, plane)
+    ):
+        # Backtracking is bounded per region and per division (it compounds with depth).
+        if attempt >= MAX_BACKTRACK or (attempt and atoms.budget <= 0):
+            break
+        atoms.budget -= attempt > 0
+        try:
+            return _split(left, left_ids, k1, atoms, low, high, plane, rng) + _split(
+                right, right_ids, k2, atoms, low, high, plane, rng
+            )
+        except Infeasible:
+            continue
+    return _graph_split(region, ids, k, atoms, low, high, plane, rng)
 
 
-def _best_cut(region, ids, k, atoms, low, high, plane):
+def _cuts(region, ids, k, atoms, low, high, plane):
+    """Straight cuts of `region` into sides for k1 and k2 micro-grids, best first: the most
+    balanced (within BALANCE_SLACK) ordered by compactness, then the others by balance."""
     ids = np.asarray(ids)
     pts, w = atoms.local[ids], atoms.weight[ids]
     total = int(w.sum())
@@ -364,7 +430,7 @@ def _best_cut(region, ids, k, atoms, low, high, plane):
     minx, miny, maxx, maxy = region_m.bounds
     reach = 2 * math.hypot(maxx - minx, maxy - miny) + 1
     centre = np.array([(minx + maxx) / 2, (miny + maxy) / 2])
-    candidates = []
+    first, later = [], []
     splits = {(k // 2, k - k // 2), (k - k // 2, k // 2)}
     for angle in np.linspace(0, math.pi, DIRECTIONS, endpoint=False):
         direction = np.array([math.cos(angle), math.sin(angle)])
@@ -373,8 +439,9 @@ def _best_cut(region, ids, k, atoms, low, high, plane):
         cumulative = np.cumsum(w[order])
         for k1, k2 in splits:
             ideal = total * k1 / k
+            tried = 0
             # cut after position `cut`: atoms order[:cut+1] go left
-            for cut in np.argsort(np.abs(cumulative[:-1] - ideal), kind="stable")[:CUTS_TRIED]:
+            for cut in np.argsort(np.abs(cumulative[:-1] - ideal), kind="stable"):
                 left_w = int(cumulative[cut])
                 if not (
                     k1 * low <= left_w <= k1 * high and k2 * low <= total - left_w <= k2 * high
@@ -384,14 +451,18 @@ def _best_cut(region, ids, k, atoms, low, high, plane):
                     continue  # the line would pass through an address
                 imbalance = abs(left_w / k1 - (total - left_w) / k2)
                 offset = (along[order[cut]] + along[order[cut + 1]]) / 2
-                candidates.append((imbalance, angle, offset, k1, k2, order[: cut + 1]))
-    if not candidates:
-        return None
-    best_imbalance = min(c[0] for c in candidates)
-    scored = []
-    for imbalance, angle, offset, k1, k2, left_order in candidates:
-        if imbalance > best_imbalance + BALANCE_SLACK:
-            continue
+                (first if tried < CUTS_TRIED else later).append(
+                    (imbalance, angle, offset, k1, k2, order[: cut + 1])
+                )
+                tried += 1
+                if tried >= CUTS_TRIED + BACKUP_CUTS:
+                    break
+    if not first:
+        return
+    best_imbalance = min(c[0] for c in first)
+
+    def evaluate(candidate):
+        imbalance, angle, offset, k1, k2, left_order = candidate
         direction = np.array([math.cos(angle), math.sin(angle)])
         normal = np.array([-direction[1], direction[0]])
         base = centre + (offset - centre @ direction) * direction
@@ -403,22 +474,35 @@ def _best_cut(region, ids, k, atoms, low, high, plane):
                 base - normal * reach,
             ]
         )
-        half_deg = plane.to_deg(half)
-        left_ids = set(ids[left_order].tolist())
-        sides = _sides(region, half_deg, left_ids, ids, atoms)
+        sides = _sides(region, plane.to_deg(half), set(ids[left_order].tolist()), ids, atoms)
         if sides is None:
-            continue
+            return None
         left, right = sides
         score = _shape_cost(plane.to_m(left), k1) + _shape_cost(plane.to_m(right), k2)
-        scored.append(
-            (imbalance > best_imbalance + 1e-9, score, angle, offset, left, right, k1, k2)
-        )
-    if not scored:
-        return None
-    _, _, _, _, left, right, k1, k2 = min(scored, key=lambda s: s[:4])
-    left_set = _covered(left, ids, atoms)
-    right_ids = [i for i in ids.tolist() if i not in left_set]
-    return (left, sorted(left_set), k1), (right, right_ids, k2)
+        return score, left, right, k1, k2
+
+    def as_cut(left, right, k1, k2):
+        left_set = _covered(left, ids, atoms)
+        right_ids = [i for i in ids.tolist() if i not in left_set]
+        return (left, sorted(left_set), k1), (right, right_ids, k2)
+
+    balanced = [c for c in first if c[0] <= best_imbalance + BALANCE_SLACK]
+    rest = sorted(
+        [c for c in first if c[0] > best_imbalance + BALANCE_SLACK] + later, key=lambda c: c[0]
+    )
+    scored = []
+    for candidate in balanced:
+        result = evaluate(candidate)
+        if result is not None:
+            scored.append((candidate[0] > best_imbalance + 1e-9, result[0], candidate[1:3], result))
+    scored.sort(key=lambda s: s[:3])
+    for *_, (_, left, right, k1, k2) in scored:
+        yield as_cut(left, right, k1, k2)
+    for candidate in rest:
+        result = evaluate(candidate)
+        if result is not None:
+            _, left, right, k1, k2 = result
+            yield as_cut(left, right, k1, k2)
 
 
 def _covered(geometry, ids, atoms) -> set[int]:

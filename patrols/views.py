@@ -45,8 +45,16 @@ def manifest(request):
             "background_color": "#ffffff",
             "theme_color": "#b3261e",
             "icons": [
-                {"src": static("wangge/icons/wangge-192.png"), "sizes": "192x192", "type": "image/png"},
-                {"src": static("wangge/icons/wangge-512.png"), "sizes": "512x512", "type": "image/png"},
+                {
+                    "src": static("wangge/icons/wangge-192.png"),
+                    "sizes": "192x192",
+                    "type": "image/png",
+                },
+                {
+                    "src": static("wangge/icons/wangge-512.png"),
+                    "sizes": "512x512",
+                    "type": "image/png",
+                },
             ],
         },
         content_type="application/manifest+json",

@@ -1,0 +1,239 @@
+"""Benchmark: incident intake under the production setup.
+
+gunicorn (2 sync workers, production settings) serves the project on 127.0.0.1; locust
+(headless, a second process) plays grid workers posting incidents with phone-made ids, 3% of
+them resending an id already acknowledged. Afterwards the stored incidents are compared with
+the acknowledged ones: none may be lost, none duplicated. In the same run, on the same server:
+- minimal: a DRF endpoint doing one raw PostGIS INSERT (session auth, no grid lookup, no
+  validation, no idempotency, no audit): what a careful peer would ship;
+- raw: a psycopg INSERT loop, one commit per row: the database's limit here.
+The last printed line is one JSON object.
+"""
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+import psycopg  # noqa: E402
+import shapely  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from gis.models import RoleAssignment, Unit  # noqa: E402
+from patrols.models import Incident  # noqa: E402
+
+USERS = int(os.environ.get("BENCH_INTAKE_USERS", "16"))
+SECONDS = int(os.environ.get("BENCH_INTAKE_SECONDS", "20"))
+USERNAME, PASSWORD = "bench_worker", "bench-worker-pw"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(workdir: Path):
+    grid = Unit.objects.current().filter(level="grid").order_by("code").first()
+    if grid is None:
+        sys.exit("the bench database has no grid: run `make bench` (it seeds it)")
+    user, _ = get_user_model().objects.get_or_create(username=USERNAME)
+    user.set_password(PASSWORD)
+    user.save()
+    RoleAssignment.objects.get_or_create(user=user, role="grid_worker", unit_code=grid.code)
+    shape = shapely.from_wkb(bytes(grid.boundary.wkb))
+    rng = np.random.default_rng(7)
+    minx, miny, maxx, maxy = shape.bounds
+    points = []
+    while len(points) < 500:
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if shape.contains(shapely.Point(x, y)):
+            points.append((round(x, 7), round(y, 7)))
+    (workdir / "points.json").write_text(json.dumps(points))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_minimal_incident (id uuid PRIMARY KEY, "
+            "reporter_id bigint, item text, geom geometry(Point, 4326), created_at timestamptz)"
+        )
+        cursor.execute("TRUNCATE bench_minimal_incident")
+    return grid, user
+
+
+def serve(port: int, workdir: Path):
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "bench.intake_settings",
+        "WANGGE_BENCH_MEDIA": str(workdir / "media"),
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "config.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    sys.exit("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
+
+
+def load(port: int, target: str, workdir: Path, name: str, resend_share: float) -> dict:
+    prefix = workdir / name
+    env = os.environ | {
+        "TARGET_PATH": target,
+        "POINTS_FILE": str(workdir / "points.json"),
+        "ACK_FILE": str(workdir / f"{name}-acks.json"),
+        "BENCH_USER": USERNAME,
+        "BENCH_PASSWORD": PASSWORD,
+        "RESEND_SHARE": str(resend_share),
+    }
+    subprocess.run(
+        [
+            str(BIN / "locust"),
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "-u",
+            str(USERS),
+            "-r",
+            str(USERS),
+            "-t",
+            f"{SECONDS}s",
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "ERROR",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=SECONDS + 120,
+    )
+    with open(f"{prefix}_stats.csv") as stats:
+        row = next(r for r in csv.DictReader(stats) if r["Name"] == "incident")
+    acks = json.loads((workdir / f"{name}-acks.json").read_text())
+    return {
+        "requests": int(row["Request Count"]),
+        "failures": int(row["Failure Count"]),
+        "requests_per_s": round(float(row["Requests/s"]), 1),
+        "p50_ms": float(row["50%"]),
+        "p99_ms": float(row["99%"]),
+        "acked_ids": acks["acked"],
+        "resends": acks["resends"],
+    }
+
+
+def raw_loop(seconds: float = 5.0) -> dict:
+    url = settings.DATABASES["default"]
+    dsn = f"host={url['HOST']} port={url['PORT']} dbname={url['NAME']} user={url['USER']}"
+    if url.get("PASSWORD"):
+        dsn += f" password={url['PASSWORD']}"
+    rows = 0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        end = time.perf_counter() + seconds
+        start = time.perf_counter()
+        while time.perf_counter() < end:
+            conn.execute(
+                "INSERT INTO bench_minimal_incident (id, reporter_id, item, geom, created_at) "
+                "VALUES (%s, 0, 'raw', ST_SetSRID(ST_MakePoint(112.1, 32.7), 4326), now())",
+                [uuid.uuid4()],
+            )
+            rows += 1
+        elapsed = time.perf_counter() - start
+    return {"rows": rows, "rows_per_s": round(rows / elapsed, 1)}
+
+
+def main():
+    workdir = Path(tempfile.mkdtemp(prefix="wangge-intake-"))
+    grid, user = prepare(workdir)
+    before = set(Incident.objects.filter(reporter=user).values_list("pk", flat=True))
+    port = free_port()
+    server = serve(port, workdir)
+    try:
+        print(
+            f"gunicorn 2 workers on :{port}; locust {USERS} users for {SECONDS} s each; grid {grid.code}"
+        )
+        wangge = load(port, "/api/incidents/", workdir, "wangge", 0.03)
+        minimal = load(port, "/bench/minimal/", workdir, "minimal", 0.0)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    raw = raw_loop()
+
+    stored = set(Incident.objects.filter(reporter=user).values_list("pk", flat=True)) - before
+    acked = {uuid.UUID(i) for i in wangge["acked_ids"]}
+    lost = len(acked - stored)
+    unacknowledged_but_stored = len(stored - acked)
+    duplicates = (
+        Incident.objects.filter(pk__in=stored).count() - len(stored)  # ids are primary keys
+    )
+    figures = {
+        "requests_per_s": wangge["requests_per_s"],
+        "p50_ms": wangge["p50_ms"],
+        "p99_ms": wangge["p99_ms"],
+        "errors": wangge["failures"],
+        "acknowledged": len(acked),
+        "stored": len(stored),
+        "lost": lost,
+        "stored_unacknowledged": unacknowledged_but_stored,
+        "duplicates": duplicates,
+        "resends": wangge["resends"],
+        "minimal": {k: v for k, v in minimal.items() if k not in ("acked_ids", "resends")},
+        "raw": raw,
+        "ratio_to_minimal": round(wangge["requests_per_s"] / minimal["requests_per_s"], 3),
+        "ratio_to_raw": round(wangge["requests_per_s"] / raw["rows_per_s"], 3),
+    }
+    print(f"{'':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, row in (("wangge", wangge), ("minimal", minimal)):
+        print(
+            f"{name:<10}{row['requests_per_s']:>10}{row['p50_ms']:>10}{row['p99_ms']:>10}{row['failures']:>8}"
+        )
+    print(f"{'raw':<10}{raw['rows_per_s']:>10}  (psycopg INSERT loop, one commit each)")
+    print(
+        f"acknowledged {len(acked)}, stored {len(stored)}, lost {lost}, duplicates {duplicates}; "
+        f"resends {wangge['resends']['sent']} (answered 200: {wangge['resends']['answered_200']}); "
+        f"ratio to minimal {figures['ratio_to_minimal']}, to raw {figures['ratio_to_raw']}"
+    )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Load for bench/intake.py: workers posting incidents with phone-made ids; a share of them
+resend an id already acknowledged (a retry after a lost answer). Every acknowledged id is
+written to ACK_FILE when the run stops, so the benchmark can check what was stored."""
+
+import json
+import os
+import random
+import re
+import uuid
+from pathlib import Path
+
+from locust import events, task
+from locust.contrib.fasthttp import FastHttpUser
+
+TARGET = os.environ["TARGET_PATH"]
+POINTS = json.loads(Path(os.environ["POINTS_FILE"]).read_text())
+RESEND_SHARE = float(os.environ.get("RESEND_SHARE", "0.03"))
+ACKED: dict[str, int] = {}  # id -> status of the first acknowledgement
+RESENDS = {"sent": 0, "answered_200": 0}
+
+
+class Worker(FastHttpUser):
+    def on_start(self):
+        page = self.client.get("/login/", name="login")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        self.client.post(
+            "/login/",
+            data={
+                "username": os.environ["BENCH_USER"],
+                "password": os.environ["BENCH_PASSWORD"],
+                "csrfmiddlewaretoken": token,
+            },
+            name="login",
+        )
+        self.csrf = (
+            self.client.cookiejar.get("csrftoken")
+            if hasattr(self.client.cookiejar, "get")
+            else None
+        )
+        if not self.csrf:
+            for cookie in self.client.cookiejar:
+                if cookie.name == "csrftoken":
+                    self.csrf = cookie.value
+
+    @task
+    def log_incident(self):
+        resend = ACKED and random.random() < RESEND_SHARE
+        key = random.choice(list(ACKED)) if resend else str(uuid.uuid4())
+        lon, lat = random.choice(POINTS)
+        with self.client.post(
+            TARGET,
+            json={"id": key, "item": "0201", "lon": lon, "lat": lat, "severity": 1},
+            headers={"X-CSRFToken": self.csrf or "", "Referer": self.host},
+            name="incident",
+            catch_response=True,
+        ) as response:
+            if response.status_code in (200, 201):
+                if resend:
+                    RESENDS["sent"] += 1
+                    RESENDS["answered_200"] += response.status_code == 200
+                else:
+                    ACKED.setdefault(key, response.status_code)
+                response.success()
+            else:
+                response.failure(f"{response.status_code}: {response.text[:200]}")
+
+
+@events.test_stop.add_listener
+def write_acks(environment, **kwargs):
+    with open(os.environ["ACK_FILE"], "w") as out:
+        json.dump({"acked": list(ACKED), "resends": RESENDS}, out)
