@@ -103,7 +103,7 @@ def test_locked_micro_grids_are_kept_and_the_rest_re_divided():
 
 
 def test_the_graph_fallback_tiles_when_no_straight_cut_works(monkeypatch):
-    monkeypatch.setattr(partition, "_best_cut", lambda *args: None)
+    monkeypatch.setattr(partition, "_cuts", lambda *args: iter(()))
     xy = uniform(300)
     result = divide(GRID, xy)
     assert result.all_in_bounds
@@ -230,3 +230,16 @@ def test_feasible_part_counts():
         feasible_part_counts(55, 1, 30, 50)
     assert "1 micro-grid(s) with the maximum raised to 55" in caught.value.suggestion
     assert "2 with the minimum lowered to 27" in caught.value.suggestion
+
+
+def test_when_addresses_make_the_bounds_impossible_the_closest_bounds_are_proposed():
+    # 17 buildings of 20 households: pairs hold 40, a building alone 20, three 60. No grouping
+    # into 30-50 exists; 30-60 does.
+    rng = np.random.default_rng(5)
+    sites = np.column_stack([rng.uniform(112.0, 112.005, 17), rng.uniform(32.6, 32.604, 17)])
+    xy = np.repeat(sites, 20, axis=0)
+    with pytest.raises(Infeasible) as caught:
+        divide(GRID, xy)
+    assert "Closest feasible: 30-60 households" in caught.value.suggestion
+    result = divide(GRID, xy, low=30, high=60)
+    assert result.all_in_bounds
