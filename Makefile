@@ -26,9 +26,10 @@ test: bootstrap
 BENCH_DB_URL = $${WANGGE_BENCH_DATABASE_URL:-$$(scripts/db.sh start wangge_bench)}
 
 bench: bootstrap
-	@$(PY) -c "import spopt, gerrychain" 2>/dev/null || .venv/bin/pip install -q -e '.[dev,bench]'
+	@$(PY) -c "import spopt, gerrychain, elkai, ortools, locust" 2>/dev/null || .venv/bin/pip install -q -e '.[dev,bench]'
 	@export DATABASE_URL=$(BENCH_DB_URL) DJANGO_SETTINGS_MODULE=config.settings.local; \
-	$(PY) bench/assign_households.py && $(PY) bench/microgrids.py && $(PY) bench/routes.py
+	$(PY) bench/assign_households.py && $(PY) bench/microgrids.py && $(PY) bench/routes.py \
+		&& $(PY) bench/intake.py
 
 stop:
 	@scripts/db.sh stop

@@ -185,3 +185,23 @@ def test_coverage_counts_due_and_visited_households(territory):
     assert (report.households, report.due, report.visited_due) == (2, 2, 1)
     assert report.share_visited == 0.5 and report.distance_m > 350 and report.minutes_in_unit == 9
     assert [d.household for d in report.overdue] == [territory.households["A1a-north"]]
+
+
+def test_two_submissions_racing_with_one_id_store_one_incident(territory, monkeypatch):
+    worker = territory.users["grid_worker"]
+    key = uuid.uuid4()
+    log(worker, incident_id=key)
+    # The second request checked for the id before the first one committed: it only learns
+    # of it from the primary key when it inserts.
+    real_filter = Incident.objects.filter
+    calls = {"n": 0}
+
+    def blind_first(*args, **kwargs):
+        calls["n"] += 1
+        return Incident.objects.none() if calls["n"] == 1 else real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(Incident.objects, "filter", blind_first)
+    again = log(worker, incident_id=key)
+    assert not again.created and again.incident.pk == key
+    monkeypatch.undo()
+    assert Incident.objects.count() == 1 and IncidentEvent.objects.count() == 1
