@@ -11,3 +11,7 @@ from config.settings.production import *  # noqa: E402, F403
 ROOT_URLCONF = "bench.intake_urls"
 MEDIA_ROOT = os.environ.get("WANGGE_BENCH_MEDIA", "/tmp/wangge-bench-media")
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# The login page links static files; the benchmark does not run collectstatic.
+STORAGES = STORAGES | {  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+}

@@ -5,7 +5,7 @@ from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
 from . import selectors
-from .models import Incident, IncidentCategory, RoadSegment, Track, VisitPolicy
+from .models import Incident, IncidentCategory, PatrolPoint, RoadSegment, Track, VisitPolicy
 
 
 @admin.register(VisitPolicy)
@@ -43,3 +43,10 @@ class TrackAdmin(LeafletGeoAdmin):
 class RoadSegmentAdmin(LeafletGeoAdmin):
     list_display = ("id", "name", "kind", "source", "length_m")
     list_filter = ("kind", "source")
+
+
+@admin.register(PatrolPoint)
+class PatrolPointAdmin(LeafletGeoAdmin):
+    list_display = ("name", "kind", "active")
+    list_filter = ("kind", "active")
+    search_fields = ("name",)

@@ -87,6 +87,22 @@ def _due_feature(d: selectors.DueHousehold, crs, *, order=None, leg_m=None) -> d
     }
 
 
+def _stop_feature(stop, crs, *, order, leg_m) -> dict:
+    if isinstance(stop, selectors.DueHousehold):
+        return _due_feature(stop, crs, order=order, leg_m=leg_m)
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": _out(stop.location.x, stop.location.y, crs)},
+        "properties": {
+            "point": stop.pk,
+            "address": stop.name,
+            "kind": stop.kind,
+            "order": order,
+            "leg_m": round(leg_m, 1),
+        },
+    }
+
+
 class DueHouseholds(GenericAPIView):
     @extend_schema(parameters=[GRID_PARAM, CRS_PARAM], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
@@ -130,8 +146,8 @@ class TodaysRoute(GenericAPIView):
             start = tuple(float(v) for v in coords.to_wgs84(lon, lat, crs))
         route, stops = selectors.todays_route(unit=unit, start=start)
         features = [
-            _due_feature(d, crs, order=i + 1, leg_m=leg)
-            for i, (d, leg) in enumerate(zip(stops, route.legs_m, strict=True))
+            _stop_feature(stop, crs, order=i + 1, leg_m=leg)
+            for i, (stop, leg) in enumerate(zip(stops, route.legs_m, strict=True))
         ]
         return Response(
             {

@@ -139,6 +139,30 @@ class RoadSegment(models.Model):
         verbose_name_plural = _("road segments")
 
 
+class PatrolPointQuerySet(models.QuerySet):
+    def within(self, area):
+        return self.filter(location__coveredby=area)
+
+
+class PatrolPoint(models.Model):
+    """A point of interest on the daily round that is not a household: a hazard to watch, a
+    facility to check (人地事物: the places and things of the base database)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=50, blank=True)  # e.g. 消防栓, 危房, 河道
+    location = models.PointField(_("location"), srid=4326)  # SRID 4326
+    active = models.BooleanField(_("on the daily route"), default=True)
+
+    objects = PatrolPointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("point of interest")
+        verbose_name_plural = _("points of interest")
+
+    def __str__(self):
+        return self.name
+
+
 class IncidentCategory(models.Model):
     """The catalogue: categories (parent empty) and their items (事项)."""
 

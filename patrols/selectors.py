@@ -13,7 +13,16 @@ from gis.models import HOUSEHOLD_FLAGS, Household, Unit
 from gis.selectors import jurisdiction_for
 
 from . import policy, routing
-from .models import Incident, IncidentCategory, RoadSegment, Track, TrackFix, Visit, VisitPolicy
+from .models import (
+    Incident,
+    IncidentCategory,
+    PatrolPoint,
+    RoadSegment,
+    Track,
+    TrackFix,
+    Visit,
+    VisitPolicy,
+)
 
 
 def patrol_units_for_user(*, user):
@@ -115,6 +124,10 @@ class DueHousehold:
     interval_days: int
 
     @property
+    def location(self):
+        return self.household.location
+
+    @property
     def overdue_days(self) -> int:
         return max(0, (timezone.localdate() - self.due_on).days)
 
@@ -148,10 +161,14 @@ def road_network_near(*, area) -> routing.RoadNetwork | None:
 
 
 def todays_route(*, unit: Unit, start: tuple[float, float] | None = None):
-    """The due households of `unit` in walking order from `start` (the unit's centre when
-    not given), along roads when a network has been imported for the area."""
-    due = households_due(unit=unit)
-    stops = np.array([(d.household.location.x, d.household.location.y) for d in due]).reshape(-1, 2)
+    """The due households and the active points of interest of `unit`, in walking order from
+    `start` (the unit's centre when not given), along roads when a network has been imported
+    for the area. Returns the route and its stops (DueHousehold or PatrolPoint) in order."""
+    due = [
+        *households_due(unit=unit),
+        *PatrolPoint.objects.filter(active=True).within(unit.boundary).order_by("pk"),
+    ]
+    stops = np.array([(d.location.x, d.location.y) for d in due]).reshape(-1, 2)
     if start is None:
         centre = unit.boundary.point_on_surface
         start = (centre.x, centre.y)

@@ -205,3 +205,19 @@ def test_two_submissions_racing_with_one_id_store_one_incident(territory, monkey
     assert not again.created and again.incident.pk == key
     monkeypatch.undo()
     assert Incident.objects.count() == 1 and IncidentEvent.objects.count() == 1
+
+
+def test_points_of_interest_join_the_route(territory):
+    from patrols.models import PatrolPoint
+
+    hydrant = PatrolPoint.objects.create(
+        name="消防栓 3号", kind="消防栓", location=Point(112.03, 32.65, srid=4326)
+    )
+    PatrolPoint.objects.create(
+        name="外面", location=Point(112.15, 32.65, srid=4326)
+    )  # not this grid
+    PatrolPoint.objects.create(name="停用", location=Point(112.01, 32.65, srid=4326), active=False)
+    route, stops = selectors.todays_route(unit=Unit.objects.get(code=GRID), start=(112.02, 32.6))
+    assert len(stops) == 3 and hydrant in stops
+    # from the south: the south household, then the hydrant (mid-grid), then the north one
+    assert stops[1] == hydrant
