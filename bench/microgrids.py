@@ -45,7 +45,7 @@ M_PER_DEG = np.array([111_320.0 * math.cos(math.radians(ORIGIN[1])), 110_574.0])
 METHODS = ("wangge", "maxp", "skater", "gerrychain")
 # Each anchor runs in a child process stopped after this long; a timeout counts as a failed
 # grid (no micro-grid in bounds) and as this many seconds in the median.
-TIMEOUTS_S = {"wangge": 60, "maxp": 120, "skater": 60, "gerrychain": 60}
+TIMEOUTS_S = {"wangge": 60, "maxp": 90, "skater": 20, "gerrychain": 20}
 
 
 @dataclass
