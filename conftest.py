@@ -56,6 +56,7 @@ class Territory:
 
 @pytest.fixture
 def territory(db):
+    _patrol_seed()
     units = {}
     for level, code, parent, bounds in LAYOUT:
         units[code] = UnitFactory(
@@ -90,3 +91,15 @@ def api():
         return client
 
     return client_for
+
+
+def _patrol_seed():
+    """The visit policy and catalogue come from a migration; a transactional test (the browser
+    tests) flushes them at its end, so put them back when missing, and forget the catalogue a
+    process keeps in memory."""
+    from patrols import catalogue, selectors
+    from patrols.models import IncidentCategory, VisitPolicy
+
+    selectors._ITEMS["at"] = 0.0
+    if not IncidentCategory.objects.exists() or not VisitPolicy.objects.exists():
+        catalogue.seed(VisitPolicy, IncidentCategory)

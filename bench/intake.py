@@ -35,6 +35,7 @@ import psycopg  # noqa: E402
 import shapely  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from gis.models import RoleAssignment, Unit  # noqa: E402
@@ -53,6 +54,7 @@ def free_port() -> int:
 
 
 def prepare(workdir: Path):
+    call_command("migrate", verbosity=0)
     grid = Unit.objects.current().filter(level="grid").order_by("code").first()
     if grid is None:
         sys.exit("the bench database has no grid: run `make bench` (it seeds it)")

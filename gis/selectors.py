@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 
 from . import roles
@@ -53,15 +53,18 @@ def jurisdiction_for(*, user) -> Jurisdiction:
     if user.is_superuser:
         result = Jurisdiction(everything=True, roles=frozenset(RoleChoices.values))
     else:
-        assignments = list(
-            RoleAssignment.objects.filter(user=user).values_list("role", "unit_code")
+        # One query on every request: each assignment with the path of its unit's newest
+        # version (a retired unit keeps its place in the tree).
+        newest_path = (
+            Unit.objects.filter(code=OuterRef("unit_code")).order_by("-valid_from").values("path")
         )
-        codes = {code for _, code in assignments}
-        path_of = dict(
-            Unit.objects.filter(code__in=codes)
-            .order_by("code", "valid_from")  # the newest version's path wins
-            .values_list("code", "path")
+        rows = list(
+            RoleAssignment.objects.filter(user=user)
+            .annotate(path=Subquery(newest_path[:1]))
+            .values_list("role", "unit_code", "path")
         )
+        assignments = [(role, code) for role, code, _ in rows]
+        path_of = {code: path for _, code, path in rows if path}
 
         def paths_for(allowed):
             return tuple(

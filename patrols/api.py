@@ -342,7 +342,16 @@ class IncidentCreateSerializer(serializers.Serializer):
     photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=6)
 
 
-def incident_json(incident: Incident, request, crs=coords.WGS84) -> dict:
+def incident_json(incident: Incident, request, crs=coords.WGS84, *, placement=None) -> dict:
+    """GeoJSON of one incident. With `placement` (just created) the codes come from it and the
+    photos from the incident's own cache: no query is made."""
+    if placement is not None:
+        grid, micro_grid = placement.grid_code, placement.micro_grid_code
+        photo_rows = getattr(incident, "_new_photos", [])
+    else:
+        grid = incident.grid.code if incident.grid_id else None
+        micro_grid = incident.micro_grid.code if incident.micro_grid_id else None
+        photo_rows = incident.photos.all()
     return {
         "type": "Feature",
         "id": str(incident.pk),
@@ -360,8 +369,8 @@ def incident_json(incident: Incident, request, crs=coords.WGS84) -> dict:
             "status": incident.status,
             "reporter": incident.reporter.username,
             "observed_at": incident.observed_at.isoformat(),
-            "grid": incident.grid.code if incident.grid else None,
-            "micro_grid": incident.micro_grid.code if incident.micro_grid else None,
+            "grid": grid,
+            "micro_grid": micro_grid,
             "boundary_version": {
                 "grid": incident.grid_id,
                 "micro_grid": incident.micro_grid_id,
@@ -377,7 +386,7 @@ def incident_json(incident: Incident, request, crs=coords.WGS84) -> dict:
                     "width": p.width,
                     "height": p.height,
                 }
-                for p in incident.photos.all()
+                for p in photo_rows
             ],
         },
     }
@@ -448,9 +457,13 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
             )
         except services.photos.PhotoError as exc:
             raise ValidationError({"photos": [str(exc)]}) from exc
-        incident = selectors.incident_for_user(user=request.user, pk=result.incident.pk)
+        if result.created:
+            body = incident_json(result.incident, request, placement=result.placement)
+        else:
+            incident = selectors.incident_for_user(user=request.user, pk=result.incident.pk)
+            body = incident_json(incident, request)
         return Response(
-            incident_json(incident, request),
+            body,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 

@@ -1,9 +1,11 @@
 """Reads for patrols, always scoped to the asking user's territory (gis.selectors)."""
 
 import datetime
+import time
 from dataclasses import dataclass
 
 import numpy as np
+from django.db import connection
 from django.db.models import OuterRef, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -41,28 +43,6 @@ def patrol_unit_for_user(*, user, code: str) -> Unit:
     if unit is None:
         raise Http404("no such grid among yours")
     return unit
-
-
-def may_patrol_at(*, user, point) -> Unit | None:
-    """The grid or micro-grid the user patrols that covers `point` (None: not theirs)."""
-    j = jurisdiction_for(user=user)
-    cell = (
-        Unit.objects.current()
-        .filter(level__in=[Level.GRID, Level.MICROGRID])
-        .containing(point)
-        .order_by("-level", "code")  # micro-grid first: the finer cell decides
-        .first()
-    )
-    if cell is None:
-        return None
-    if j.everything or j.covers(cell.path, j.patrol_paths):
-        return cell
-    grid = (
-        Unit.objects.current().filter(level=Level.GRID).containing(point).order_by("code").first()
-    )
-    if grid is not None and j.covers(grid.path, j.patrol_paths):
-        return grid
-    return None
 
 
 def coverage_unit_for_user(*, user, code: str) -> Unit:
@@ -244,7 +224,9 @@ def _minutes_in(fixes) -> float:
 
 def incidents_for_user(*, user):
     j = jurisdiction_for(user=user)
-    qs = Incident.objects.select_related("item", "item__parent", "reporter", "grid", "micro_grid")
+    qs = Incident.objects.select_related(
+        "item", "item__parent", "reporter", "grid", "micro_grid"
+    ).defer("grid__boundary", "micro_grid__boundary")  # codes are shown, not shapes
     if j.everything:
         return qs
     condition = Q(pk__in=[])
@@ -258,6 +240,61 @@ def incident_for_user(*, user, pk) -> Incident:
     if incident is None:
         raise Http404("no such incident in your territory")
     return incident
+
+
+_ITEMS: dict = {"at": 0.0, "items": {}}
+CATALOGUE_TTL_S = 60
+
+
+def catalogue_item(code: str) -> IncidentCategory | None:
+    """An active item of the catalogue, from a per-process copy refreshed every minute: the
+    catalogue changes a few times a year and is read by every incident."""
+    now = time.monotonic()
+    if now - _ITEMS["at"] > CATALOGUE_TTL_S:
+        _ITEMS["items"] = {
+            c.code: c
+            for c in IncidentCategory.objects.filter(
+                active=True, parent__isnull=False
+            ).select_related("parent")
+        }
+        _ITEMS["at"] = now
+    return _ITEMS["items"].get(code)
+
+
+@dataclass(frozen=True)
+class Placement:
+    grid_id: int
+    grid_code: str
+    grid_path: str
+    micro_grid_id: int | None
+    micro_grid_code: str | None
+    micro_grid_path: str | None
+
+    @property
+    def path(self) -> str:
+        return self.micro_grid_path or self.grid_path
+
+
+_PLACEMENT = """
+SELECT g.id, g.code, g.path, m.id, m.code, m.path
+  FROM (SELECT id, code, path FROM territory_unit
+         WHERE level = 'grid' AND valid_to IS NULL
+           AND ST_Covers(boundary, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326))
+         ORDER BY code LIMIT 1) g
+  LEFT JOIN LATERAL (SELECT id, code, path FROM territory_unit
+         WHERE level = 'microgrid' AND valid_to IS NULL
+           AND ST_Covers(boundary, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326))
+         ORDER BY code LIMIT 1) m ON true
+"""
+
+
+def placement_at(*, point) -> Placement | None:
+    """The current grid and micro-grid covering `point`, by the rule the database trigger
+    applies (covering cell, lowest code on a shared edge), in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PLACEMENT, {"x": point.x, "y": point.y})
+        row = cursor.fetchone()
+    return Placement(*row) if row else None
 
 
 def catalogue():

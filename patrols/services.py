@@ -2,25 +2,25 @@
 writes nothing. A worker writes only within the grids they patrol."""
 
 import datetime
+import json
 import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.gis.geos import LineString, Point
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from gis import coords
 from gis.codes import Level
 from gis.models import Unit
+from gis.selectors import jurisdiction_for
 from gis.services import to_geos
 
 from . import photos, selectors, tracks
 from .models import (
     Incident,
-    IncidentCategory,
-    IncidentEvent,
     IncidentPhoto,
     RoadSegment,
     Track,
@@ -78,6 +78,7 @@ class IncidentResult:
     incident: Incident
     created: bool
     photos_added: int = 0
+    placement: selectors.Placement | None = None  # known when the incident was just created
 
 
 def incident_create(
@@ -94,51 +95,90 @@ def incident_create(
     photo_files: list[tuple[str, bytes]] = (),
 ) -> IncidentResult:
     """Log an incident, exactly once: the id comes from the phone, and a retry with the same
-    id returns the incident stored the first time (adding any photo it did not have yet)."""
+    id returns the incident stored the first time (adding any photo it did not have yet).
+
+    This is the busiest write of the system (every worker, every patrol), so it costs two
+    queries beyond authentication: one places the point (grid, micro-grid, for the permission
+    check), one inserts the incident and its audit event together and yields to an existing
+    row with the same id (ON CONFLICT DO NOTHING). The database trigger still places the row
+    it stores; the first query only decides whether the worker may write there."""
     now = timezone.now()
     if len(photo_files) > MAX_PHOTOS:
         raise PatrolError({"photos": f"at most {MAX_PHOTOS} photos"})
-    existing = Incident.objects.filter(pk=incident_id).first()
-    if existing is not None:
-        return _incident_retry(existing, user=user, photo_files=photo_files)
     point = _point(lon, lat, crs)
     observed_at = _when(observed_at, now=now, field_name="observed_at")
-    item = IncidentCategory.objects.filter(
-        code=item_code, active=True, parent__isnull=False
-    ).first()
+    item = selectors.catalogue_item(item_code)
     if item is None:
         raise PatrolError({"item": f"unknown item {item_code!r} (see /api/incident-categories/)"})
     if severity not in Incident.Severity.values:
         raise PatrolError({"severity": f"expected one of {Incident.Severity.values}"})
-    if not Unit.objects.current().filter(level=Level.GRID).containing(point).exists():
+    placement = selectors.placement_at(point=point)
+    if placement is None:
         raise PatrolError({"location": "this point lies in no grid"})
-    if selectors.may_patrol_at(user=user, point=point) is None:
+    j = jurisdiction_for(user=user)
+    if not (j.everything or j.covers(placement.path, j.patrol_paths)):
         raise PatrolError({"location": "this point lies outside the grids you patrol"})
     processed = [photos.process(data, name=name) for name, data in photo_files]
-    try:
-        with transaction.atomic():
-            incident = Incident.objects.create(
-                id=incident_id,
-                reporter=user,
-                item=item,
-                description=description.strip()[:2000],
-                severity=severity,
-                location=point,
-                observed_at=observed_at,
-                created_at=now,
-            )
-            added = _attach(incident, processed)
-            IncidentEvent.objects.create(
-                incident=incident, actor=user, action="created", at=now, detail={"photos": added}
-            )
-    except IntegrityError:
-        # The same id arrived twice at once: the other request stored it first.
-        existing = Incident.objects.filter(pk=incident_id).first()
-        if existing is None:
-            raise
+    incident = Incident(
+        id=incident_id,
+        reporter=user,
+        item=item,
+        description=description.strip()[:2000],
+        severity=severity,
+        location=point,
+        observed_at=observed_at,
+        created_at=now,
+    )
+    with transaction.atomic():
+        stored = _insert_once(incident, actor=user, at=now, photos=len(processed))
+        if stored is None:
+            existing = Incident.objects.filter(pk=incident_id).first()
+        else:
+            added = _attach(incident, processed, known=set()) if processed else 0
+    if stored is None:
         return _incident_retry(existing, user=user, photo_files=photo_files)
-    incident.refresh_from_db(fields=["grid", "micro_grid", "territory_path"])
-    return IncidentResult(incident, True, added)
+    incident.grid_id, incident.micro_grid_id, incident.territory_path = stored
+    incident._state.adding = False
+    return IncidentResult(incident, True, added, placement)
+
+
+_INSERT_ONCE = """
+WITH stored AS (
+    INSERT INTO patrols_incident (id, reporter_id, item_id, description, severity, status,
+                                  location, observed_at, created_at, territory_path)
+    VALUES (%(id)s, %(reporter)s, %(item)s, %(description)s, %(severity)s, %(status)s,
+            ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326), %(observed_at)s, %(created_at)s, '')
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, grid_id, micro_grid_id, territory_path
+), audit AS (
+    INSERT INTO patrols_incidentevent (incident_id, actor_id, action, at, detail)
+    SELECT id, %(reporter)s, 'created', %(created_at)s, %(detail)s FROM stored
+)
+SELECT grid_id, micro_grid_id, territory_path FROM stored
+"""
+
+
+def _insert_once(incident: Incident, *, actor, at, photos: int):
+    """Insert the incident and its 'created' event in one statement; None when a row with
+    this id exists already (a retry, or a simultaneous duplicate that won)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_ONCE,
+            {
+                "id": incident.id,
+                "reporter": actor.pk,
+                "item": incident.item_id,
+                "description": incident.description,
+                "severity": incident.severity,
+                "status": incident.status,
+                "x": incident.location.x,
+                "y": incident.location.y,
+                "observed_at": incident.observed_at,
+                "created_at": at,
+                "detail": json.dumps({"photos": photos}),
+            },
+        )
+        return cursor.fetchone()
 
 
 def _incident_retry(existing: Incident, *, user, photo_files) -> IncidentResult:
@@ -160,8 +200,8 @@ def _incident_retry(existing: Incident, *, user, photo_files) -> IncidentResult:
     return IncidentResult(incident, False, added)
 
 
-def _attach(incident: Incident, processed: list[photos.Photo]) -> int:
-    have = set(incident.photos.values_list("sha256", flat=True))
+def _attach(incident: Incident, processed: list[photos.Photo], known=None) -> int:
+    have = set(incident.photos.values_list("sha256", flat=True)) if known is None else known
     added = 0
     for photo in processed:
         if photo.sha256 in have:
@@ -177,6 +217,7 @@ def _attach(incident: Incident, processed: list[photos.Photo]) -> int:
         record.image.save("photo.jpg", ContentFile(photo.jpeg), save=False)
         record.thumbnail.save("thumb.jpg", ContentFile(photo.thumbnail), save=False)
         record.save()
+        incident.__dict__.setdefault("_new_photos", []).append(record)
         added += 1
     return added
 

@@ -187,24 +187,24 @@ def test_coverage_counts_due_and_visited_households(territory):
     assert [d.household for d in report.overdue] == [territory.households["A1a-north"]]
 
 
-def test_two_submissions_racing_with_one_id_store_one_incident(territory, monkeypatch):
+def test_two_submissions_racing_with_one_id_store_one_incident(territory):
     worker = territory.users["grid_worker"]
     key = uuid.uuid4()
-    log(worker, incident_id=key)
-    # The second request checked for the id before the first one committed: it only learns
-    # of it from the primary key when it inserts.
-    real_filter = Incident.objects.filter
-    calls = {"n": 0}
-
-    def blind_first(*args, **kwargs):
-        calls["n"] += 1
-        return Incident.objects.none() if calls["n"] == 1 else real_filter(*args, **kwargs)
-
-    monkeypatch.setattr(Incident.objects, "filter", blind_first)
-    again = log(worker, incident_id=key)
-    assert not again.created and again.incident.pk == key
-    monkeypatch.undo()
-    assert Incident.objects.count() == 1 and IncidentEvent.objects.count() == 1
+    first = log(worker, incident_id=key).incident
+    # The second request passed every check before the first one committed: its insert meets
+    # the stored row and yields (ON CONFLICT DO NOTHING), writing neither row nor event.
+    twin = Incident(
+        id=key,
+        reporter=worker,
+        item=first.item,
+        description="twin",
+        severity=1,
+        location=first.location,
+        observed_at=first.observed_at,
+    )
+    assert services._insert_once(twin, actor=worker, at=timezone.now(), photos=0) is None
+    assert Incident.objects.get().description == ""
+    assert IncidentEvent.objects.count() == 1
 
 
 def test_points_of_interest_join_the_route(territory):
