@@ -1,6 +1,6 @@
-"""Load for bench/intake.py: workers posting incidents with phone-made ids; a share of them
-resend an id already acknowledged (a retry after a lost answer). Every acknowledged id is
-written to ACK_FILE when the run stops, so the benchmark can check what was stored."""
+"""Load for bench/intake.py: workers posting incidents with phone-made ids. Every
+acknowledged id is written to ACK_FILE when the run stops, so the benchmark can check what
+was stored (and then resend some of them, as a phone does after a lost answer)."""
 
 import json
 import os
@@ -16,7 +16,7 @@ TARGET = os.environ["TARGET_PATH"]
 POINTS = json.loads(Path(os.environ["POINTS_FILE"]).read_text())
 RESEND_SHARE = float(os.environ.get("RESEND_SHARE", "0.03"))
 ACKED: dict[str, int] = {}  # id -> status of the first acknowledgement
-RESENDS = {"sent": 0, "answered_200": 0}
+RESENDS = {"sent": 0, "answered_200": 0, "statuses": {}}
 
 
 class Worker(FastHttpUser):
@@ -58,6 +58,8 @@ class Worker(FastHttpUser):
                 if resend:
                     RESENDS["sent"] += 1
                     RESENDS["answered_200"] += response.status_code == 200
+                    code = str(response.status_code)
+                    RESENDS["statuses"][code] = RESENDS["statuses"].get(code, 0) + 1
                 else:
                     ACKED.setdefault(key, response.status_code)
                 response.success()

@@ -5,11 +5,11 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection
 from django.db.models import OuterRef, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from gis import roles
 from gis.codes import Level
 from gis.models import HOUSEHOLD_FLAGS, Household, Unit
 from gis.selectors import jurisdiction_for
@@ -269,14 +269,24 @@ class Placement:
     micro_grid_id: int | None
     micro_grid_code: str | None
     micro_grid_path: str | None
+    patrolled: bool = False  # does the asking user patrol there?
 
     @property
     def path(self) -> str:
         return self.micro_grid_path or self.grid_path
 
 
-_PLACEMENT = """
-SELECT g.id, g.code, g.path, m.id, m.code, m.path
+# The cell covering a point (the trigger's rule: covering current cell, lowest code on a shared
+# edge) and whether the user patrols there (a patrol role on that cell or above it).
+PLACEMENT_SQL = """
+SELECT g.id AS grid_id, g.code AS grid_code, g.path AS grid_path,
+       m.id AS micro_id, m.code AS micro_code, m.path AS micro_path,
+       %(everything)s OR EXISTS (
+         SELECT 1 FROM territory_roleassignment ra
+           JOIN territory_unit u ON u.code = ra.unit_code AND u.valid_to IS NULL
+          WHERE ra.user_id = %(user)s AND ra.role = ANY(%(roles)s)
+            AND (COALESCE(m.path, g.path) = u.path
+                 OR COALESCE(m.path, g.path) LIKE u.path || '/%%')) AS patrolled
   FROM (SELECT id, code, path FROM territory_unit
          WHERE level = 'grid' AND valid_to IS NULL
            AND ST_Covers(boundary, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326))
@@ -288,13 +298,14 @@ SELECT g.id, g.code, g.path, m.id, m.code, m.path
 """
 
 
-def placement_at(*, point) -> Placement | None:
-    """The current grid and micro-grid covering `point`, by the rule the database trigger
-    applies (covering cell, lowest code on a shared edge), in one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(_PLACEMENT, {"x": point.x, "y": point.y})
-        row = cursor.fetchone()
-    return Placement(*row) if row else None
+def placement_params(*, point, user) -> dict:
+    return {
+        "x": point.x,
+        "y": point.y,
+        "user": user.pk,
+        "roles": sorted(roles.PATROLS),
+        "everything": bool(user.is_superuser),
+    }
 
 
 def catalogue():

@@ -1,6 +1,7 @@
 """Writes for patrols. One user action, one transaction; bad input raises PatrolError and
 writes nothing. A worker writes only within the grids they patrol."""
 
+import contextlib
 import datetime
 import json
 import uuid
@@ -15,7 +16,6 @@ from django.utils import timezone
 from gis import coords
 from gis.codes import Level
 from gis.models import Unit
-from gis.selectors import jurisdiction_for
 from gis.services import to_geos
 
 from . import photos, selectors, tracks
@@ -112,12 +112,6 @@ def incident_create(
         raise PatrolError({"item": f"unknown item {item_code!r} (see /api/incident-categories/)"})
     if severity not in Incident.Severity.values:
         raise PatrolError({"severity": f"expected one of {Incident.Severity.values}"})
-    placement = selectors.placement_at(point=point)
-    if placement is None:
-        raise PatrolError({"location": "this point lies in no grid"})
-    j = jurisdiction_for(user=user)
-    if not (j.everything or j.covers(placement.path, j.patrol_paths)):
-        raise PatrolError({"location": "this point lies outside the grids you patrol"})
     processed = [photos.process(data, name=name) for name, data in photo_files]
     incident = Incident(
         id=incident_id,
@@ -129,50 +123,65 @@ def incident_create(
         observed_at=observed_at,
         created_at=now,
     )
-    with transaction.atomic():
-        stored = _insert_once(incident, actor=user, at=now, photos=len(processed))
-        if stored is None:
+    # One statement is atomic by itself; photos join it in a transaction.
+    with transaction.atomic() if processed else contextlib.nullcontext():
+        row = _place_and_insert(incident, actor=user, at=now, photos=len(processed))
+        if row is None:
+            raise PatrolError({"location": "this point lies in no grid"})
+        placement, stored = selectors.Placement(*row[:7]), row[7]
+        if not placement.patrolled:
+            raise PatrolError({"location": "this point lies outside the grids you patrol"})
+        if not stored:
             existing = Incident.objects.filter(pk=incident_id).first()
         else:
             added = _attach(incident, processed, known=set()) if processed else 0
-    if stored is None:
+    if not stored:
         return _incident_retry(existing, user=user, photo_files=photo_files)
-    incident.grid_id, incident.micro_grid_id, incident.territory_path = stored
+    incident.grid_id, incident.micro_grid_id = placement.grid_id, placement.micro_grid_id
+    incident.territory_path = placement.path
     incident._state.adding = False
     return IncidentResult(incident, True, added, placement)
 
 
-_INSERT_ONCE = """
-WITH stored AS (
+# Place, check and insert in one statement: the incident row and its 'created' event are
+# written only where the worker patrols, and a row with the same id wins (ON CONFLICT): a
+# retry or a simultaneous duplicate stores nothing.
+_PLACE_AND_INSERT = (
+    "WITH place AS ("
+    + selectors.PLACEMENT_SQL
+    + """), stored AS (
     INSERT INTO patrols_incident (id, reporter_id, item_id, description, severity, status,
-                                  location, observed_at, created_at, territory_path)
-    VALUES (%(id)s, %(reporter)s, %(item)s, %(description)s, %(severity)s, %(status)s,
-            ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326), %(observed_at)s, %(created_at)s, '')
+                                  location, observed_at, created_at,
+                                  grid_id, micro_grid_id, territory_path)
+    SELECT %(id)s, %(user)s, %(item)s, %(description)s, %(severity)s, %(status)s,
+           ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326), %(observed_at)s, %(created_at)s,
+           grid_id, micro_id, COALESCE(micro_path, grid_path)
+      FROM place WHERE patrolled
     ON CONFLICT (id) DO NOTHING
-    RETURNING id, grid_id, micro_grid_id, territory_path
+    RETURNING id
 ), audit AS (
     INSERT INTO patrols_incidentevent (incident_id, actor_id, action, at, detail)
-    SELECT id, %(reporter)s, 'created', %(created_at)s, %(detail)s FROM stored
+    SELECT id, %(user)s, 'created', %(created_at)s, %(detail)s FROM stored
 )
-SELECT grid_id, micro_grid_id, territory_path FROM stored
+SELECT grid_id, grid_code, grid_path, micro_id, micro_code, micro_path, patrolled,
+       EXISTS (SELECT 1 FROM stored)
+  FROM place
 """
+)
 
 
-def _insert_once(incident: Incident, *, actor, at, photos: int):
-    """Insert the incident and its 'created' event in one statement; None when a row with
-    this id exists already (a retry, or a simultaneous duplicate that won)."""
+def _place_and_insert(incident: Incident, *, actor, at, photos: int):
+    """(placement..., stored) or None when the point lies in no grid."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _INSERT_ONCE,
-            {
+            _PLACE_AND_INSERT,
+            selectors.placement_params(point=incident.location, user=actor)
+            | {
                 "id": incident.id,
-                "reporter": actor.pk,
                 "item": incident.item_id,
                 "description": incident.description,
                 "severity": incident.severity,
                 "status": incident.status,
-                "x": incident.location.x,
-                "y": incident.location.y,
                 "observed_at": incident.observed_at,
                 "created_at": at,
                 "detail": json.dumps({"photos": photos}),

@@ -202,7 +202,8 @@ def test_two_submissions_racing_with_one_id_store_one_incident(territory):
         location=first.location,
         observed_at=first.observed_at,
     )
-    assert services._insert_once(twin, actor=worker, at=timezone.now(), photos=0) is None
+    row = services._place_and_insert(twin, actor=worker, at=timezone.now(), photos=0)
+    assert row[6] is True and row[7] is False  # patrolled there, but nothing stored
     assert Incident.objects.get().description == ""
     assert IncidentEvent.objects.count() == 1
 
@@ -221,3 +222,23 @@ def test_points_of_interest_join_the_route(territory):
     assert len(stops) == 3 and hydrant in stops
     # from the south: the south household, then the hydrant (mid-grid), then the north one
     assert stops[1] == hydrant
+
+
+def test_a_micro_grid_worker_logs_only_in_their_micro_grid(territory):
+    worker = territory.users["microgrid_worker"]  # micro-grid …01, the south half of grid A1a
+    assert log(worker, where=SOUTH).created
+    with pytest.raises(services.PatrolError, match="outside the grids you patrol"):
+        log(worker, where=(112.02, 32.68))  # the north micro-grid of the same grid
+
+
+def test_an_incident_inserted_elsewhere_is_still_placed_by_the_trigger(territory):
+    from patrols.models import IncidentCategory
+
+    incident = Incident.objects.create(
+        reporter=territory.users["admin"],
+        item=IncidentCategory.objects.get(code="0601"),
+        location=Point(112.02, 32.68, srid=4326),
+        observed_at=timezone.now(),
+    )
+    incident.refresh_from_db()
+    assert incident.grid.code == GRID and incident.micro_grid.code == f"{GRID}02"
