@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
+import psycopg
 from django.contrib.gis.geos import LineString, Point
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -171,8 +172,11 @@ SELECT grid_id, grid_code, grid_path, micro_id, micro_code, micro_path, patrolle
 
 
 def _place_and_insert(incident: Incident, *, actor, at, photos: int):
-    """(placement..., stored) or None when the point lies in no grid."""
-    with connection.cursor() as cursor:
+    """(placement..., stored) or None when the point lies in no grid. A prepared statement on
+    Django's own connection (so inside its transaction): planning this statement costs more
+    than running it, and every patrol runs it."""
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             _PLACE_AND_INSERT,
             selectors.placement_params(point=incident.location, user=actor)
@@ -186,6 +190,7 @@ def _place_and_insert(incident: Incident, *, actor, at, photos: int):
                 "created_at": at,
                 "detail": json.dumps({"photos": photos}),
             },
+            prepare=True,
         )
         return cursor.fetchone()
 
