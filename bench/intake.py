@@ -162,6 +162,7 @@ def load(port: int, target: str, workdir: Path, name: str, resend_share: float) 
         "p50_ms": float(row["50%"]),
         "p99_ms": float(row["99%"]),
         "acked_ids": acks["acked"],
+        "sent_ids": acks["sent"],
         "resends": acks["resends"],
     }
 
@@ -245,8 +246,12 @@ def main():
 
     stored = set(Incident.objects.filter(reporter=user).values_list("pk", flat=True)) - before
     acked = {uuid.UUID(i) for i in wangge["acked_ids"]}
+    sent = {uuid.UUID(i) for i in wangge["sent_ids"]}
     lost = len(acked - stored)
     unacknowledged_but_stored = len(stored - acked)
+    # Stored without an answer counted: sent while the run stopped, answered after it.
+    in_flight = len((stored - acked) & sent)
+    unexplained = len(stored - sent)
     duplicates = (
         Incident.objects.filter(pk__in=stored).count() - len(stored)  # ids are primary keys
     )
@@ -259,9 +264,13 @@ def main():
         "stored": len(stored),
         "lost": lost,
         "stored_unacknowledged": unacknowledged_but_stored,
+        "stored_in_flight_at_stop": in_flight,
+        "stored_never_sent": unexplained,
         "duplicates": duplicates,
         "resends": replay,
-        "minimal": {k: v for k, v in minimal.items() if k not in ("acked_ids", "resends")},
+        "minimal": {
+            k: v for k, v in minimal.items() if k not in ("acked_ids", "sent_ids", "resends")
+        },
         "raw": raw,
         "ratio_to_minimal": round(wangge["requests_per_s"] / minimal["requests_per_s"], 3),
         "ratio_to_raw": round(wangge["requests_per_s"] / raw["rows_per_s"], 3),
@@ -273,7 +282,8 @@ def main():
         )
     print(f"{'raw':<10}{raw['rows_per_s']:>10}  (psycopg INSERT loop, one commit each)")
     print(
-        f"acknowledged {len(acked)}, stored {len(stored)}, lost {lost}, duplicates {duplicates}; "
+        f"acknowledged {len(acked)}, stored {len(stored)} ({in_flight} answered after the load "
+        f"stopped, {unexplained} never sent), lost {lost}, duplicates {duplicates}; "
         f"resent {replay['resent']} acknowledged ids from 8 phones: answers {replay['statuses']}; "
         f"ratio to minimal {figures['ratio_to_minimal']}, to raw {figures['ratio_to_raw']}"
     )

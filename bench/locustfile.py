@@ -16,6 +16,7 @@ TARGET = os.environ["TARGET_PATH"]
 POINTS = json.loads(Path(os.environ["POINTS_FILE"]).read_text())
 RESEND_SHARE = float(os.environ.get("RESEND_SHARE", "0.03"))
 ACKED: dict[str, int] = {}  # id -> status of the first acknowledgement
+SENT: set[str] = set()  # every id sent (an answer may still be on its way when the run stops)
 RESENDS = {"sent": 0, "answered_200": 0, "statuses": {}}
 
 
@@ -47,6 +48,7 @@ class Worker(FastHttpUser):
         resend = ACKED and random.random() < RESEND_SHARE
         key = random.choice(list(ACKED)) if resend else str(uuid.uuid4())
         lon, lat = random.choice(POINTS)
+        SENT.add(key)
         with self.client.post(
             TARGET,
             json={"id": key, "item": "0201", "lon": lon, "lat": lat, "severity": 1},
@@ -70,4 +72,4 @@ class Worker(FastHttpUser):
 @events.test_stop.add_listener
 def write_acks(environment, **kwargs):
     with open(os.environ["ACK_FILE"], "w") as out:
-        json.dump({"acked": list(ACKED), "resends": RESENDS}, out)
+        json.dump({"acked": list(ACKED), "sent": list(SENT), "resends": RESENDS}, out)
