@@ -120,6 +120,26 @@ def to_wgs84(lon, lat, crs: str):
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
+class CoordinateError(ValueError):
+    pass
+
+
+def point_to_wgs84(lon, lat, crs: str = WGS84) -> tuple[float, float]:
+    """One position given by a user, checked (numbers, known CRS, lon/lat range: metres from a
+    projected CRS are refused) and converted to WGS84. Raises UnknownCRS or CoordinateError."""
+    crs = check_crs(crs)
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError) as exc:
+        raise CoordinateError("longitude and latitude must be numbers") from exc
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise CoordinateError(
+            "coordinates out of range for longitude/latitude (metres from a projected CRS?)"
+        )
+    x, y = to_wgs84(lon, lat, crs)
+    return float(x), float(y)
+
+
 def from_wgs84(lon, lat, crs: str):
     crs = check_crs(crs)
     if crs in (WGS84, CGCS2000):

@@ -28,6 +28,14 @@ class LevelChoices(models.TextChoices):
     MICROGRID = Level.MICROGRID, _("Micro-grid")
 
 
+def subtree_q(field: str, paths) -> Q:
+    """Rows whose territory path `field` lies at or below any of `paths` (none: nothing)."""
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(**{field: path}) | Q(**{f"{field}__startswith": f"{path}/"})
+    return condition
+
+
 class UnitQuerySet(models.QuerySet):
     def current(self):
         return self.filter(valid_to__isnull=True)
@@ -44,10 +52,7 @@ class UnitQuerySet(models.QuerySet):
 
     def in_subtree(self, paths):
         """Units at or below any of the territory paths (an empty list matches nothing)."""
-        condition = Q(pk__in=[])
-        for path in paths:
-            condition |= Q(path=path) | Q(path__startswith=f"{path}/")
-        return self.filter(condition)
+        return self.filter(subtree_q("path", paths))
 
     def containing(self, point):
         # covers, not contains: a point on a shared edge still belongs somewhere.
@@ -135,10 +140,7 @@ HOUSEHOLD_FLAGS = (
 
 class HouseholdQuerySet(models.QuerySet):
     def in_subtree(self, paths):
-        condition = Q(pk__in=[])
-        for path in paths:
-            condition |= Q(territory_path=path) | Q(territory_path__startswith=f"{path}/")
-        return self.filter(condition)
+        return self.filter(subtree_q("territory_path", paths))
 
     def in_bbox(self, bbox_polygon):
         return self.filter(location__bboverlaps=bbox_polygon)

@@ -565,7 +565,10 @@ def _graph_split(region, ids, k, atoms, low, high, plane, rng):
     rest = shapely.difference(region, shapely.union_all([g for g, _ in out]))
     if not rest.is_empty and rest.area > 0:
         for piece in _pieces(rest):
-            j = max(range(len(out)), key=lambda i: out[i][0].intersection(piece.buffer(1e-9)).area)
+            j = max(
+                range(len(out)),
+                key=lambda i: shapely.intersection(out[i][0].boundary, piece.boundary).length,
+            )
             out[j] = (_as_area(shapely.union_all([out[j][0], piece])), out[j][1])
     return out
 

@@ -311,18 +311,11 @@ def _households_assign_bulk(cursor, where: str, args: list) -> int:
 
 def _household_point(lon, lat, crs) -> Point:
     try:
-        crs = coords.check_crs(crs)
+        return Point(*coords.point_to_wgs84(lon, lat, crs), srid=4326)
     except coords.UnknownCRS as exc:
         raise ValidationError({"crs": str(exc)}) from exc
-    try:
-        lon, lat = float(lon), float(lat)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError({"location": "longitude and latitude must be numbers"}) from exc
-    problem = coordinates_out_of_range(shapely.Point(lon, lat))
-    if problem:
-        raise ValidationError({"location": problem.message})
-    x, y = coords.to_wgs84(lon, lat, crs)
-    return Point(float(x), float(y), srid=4326)
+    except coords.CoordinateError as exc:
+        raise ValidationError({"location": str(exc)}) from exc
 
 
 def _place_in_territory(point: Point, user) -> Unit:
@@ -430,6 +423,11 @@ def _shape(unit: Unit):
     return shapely.from_wkb(bytes(unit.boundary.wkb))
 
 
+def _share_land(a, b) -> bool:
+    """Lineage between micro-grids: they overlap in area (a shared edge is not land)."""
+    return a.intersects(b) and not a.touches(b)
+
+
 def _grid_polygon(grid: Unit):
     return shapely.make_valid(_shape(grid))
 
@@ -443,7 +441,7 @@ def _unchanged_codes(parts, microgrids: list[Unit]) -> list[str | None]:
             (
                 code
                 for code, shape in shapes
-                if shapely.symmetric_difference(shape, part.geometry).area < 1e-14
+                if shapely.equals(shape, part.geometry)  # the same point set, exactly
             ),
             None,
         )
@@ -667,9 +665,7 @@ def microgrid_commit(*, user, grid_code: str, proposal: dict) -> MicroGridDivisi
                 boundary=to_geos(geometry_as_multipolygon(part.geometry)),
                 valid_from=now,
             )
-            unit.predecessors.set(
-                [r for r in retired if _shape(r).intersection(part.geometry).area > 1e-14]
-            )
+            unit.predecessors.set([r for r in retired if _share_land(part.geometry, _shape(r))])
             created.append(unit)
         division.created_units.set(created)
         division.retired_units.set(retired)
@@ -705,7 +701,7 @@ def microgrid_division_revert(*, user, division: MicroGridDivision) -> MicroGrid
                 valid_from=now,
             )
             back.predecessors.set(
-                [old, *(u for u in created if u.boundary.intersects(old.boundary))]
+                [old, *(u for u in created if _share_land(_shape(u), _shape(old)))]
             )
         division.reverted_at = now
         division.reverted_by = user

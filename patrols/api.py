@@ -3,8 +3,8 @@ incident pins. Thin views; every read starts from a scoped selector."""
 
 import datetime
 
-from django.conf import settings
-from django.http import FileResponse
+from django.http import FileResponse, Http404
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,6 +16,9 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from gis import coords
+from gis.api.params import crs_param as _crs
+from gis.api.params import refuse_large_upload
+from gis.models import HOUSEHOLD_FLAGS
 
 from . import selectors, services, tracks
 from .gpx import GPXError, fixes_from_gpx
@@ -27,17 +30,6 @@ MAX_UPLOAD = 8 * 6 * 1024 * 1024  # six photos of up to 8 MiB each, and the form
 def _out(lon, lat, crs):
     x, y = coords.from_wgs84(lon, lat, crs)
     return [round(float(x), 7), round(float(y), 7)]
-
-
-def _crs(request) -> str:
-    try:
-        return coords.check_crs(request.query_params.get("crs", coords.WGS84))
-    except coords.UnknownCRS as exc:
-        raise ValidationError({"crs": [str(exc)]}) from exc
-
-
-def _raise(exc: services.PatrolError):
-    raise ValidationError(exc.problems) from exc
 
 
 class PatrolErrorMixin:
@@ -57,18 +49,7 @@ CRS_PARAM = OpenApiParameter("crs", str, enum=list(coords.CRS_NAMES))
 
 def _due_feature(d: selectors.DueHousehold, crs, *, order=None, leg_m=None) -> dict:
     h = d.household
-    flags = [
-        f
-        for f in (
-            "elderly_living_alone",
-            "left_behind_children",
-            "low_income",
-            "disabled",
-            "party_member",
-            "key_attention",
-        )
-        if getattr(h, f)
-    ]
+    flags = [f for f in HOUSEHOLD_FLAGS if getattr(h, f)]
     properties = {
         "household": h.pk,
         "address": h.address,
@@ -138,12 +119,11 @@ class TodaysRoute(GenericAPIView):
         start = None
         if request.query_params.get("lon") is not None:
             try:
-                lon, lat = float(request.query_params["lon"]), float(request.query_params["lat"])
-            except (KeyError, ValueError) as exc:
-                raise ValidationError({"lon": ["lon and lat must be numbers"]}) from exc
-            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                raise ValidationError({"lon": ["coordinates out of range for lon/lat"]})
-            start = tuple(float(v) for v in coords.to_wgs84(lon, lat, crs))
+                start = coords.point_to_wgs84(
+                    request.query_params["lon"], request.query_params.get("lat"), crs
+                )
+            except coords.CoordinateError as exc:
+                raise ValidationError({"lon": [str(exc)]}) from exc
         route, stops = selectors.todays_route(unit=unit, start=start)
         features = [
             _stop_feature(stop, crs, order=i + 1, leg_m=leg)
@@ -192,8 +172,7 @@ class TrackUpload(PatrolErrorMixin, GenericAPIView):
     def post(self, request):
         """Upload a batch of GPS fixes (JSON) or a GPX file. Returns what was kept, what was
         dropped and why, and the visits detected (stays near a household)."""
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.WANGGE_MAX_UPLOAD_BYTES:
-            raise ValidationError({"fixes": ["upload too large"]})
+        refuse_large_upload(request, "fixes")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -203,12 +182,7 @@ class TrackUpload(PatrolErrorMixin, GenericAPIView):
             except GPXError as exc:
                 raise ValidationError({"gpx": [str(exc)]}) from exc
         elif data.get("fixes"):
-            fixes = []
-            for f in data["fixes"]:
-                lon, lat = f["lon"], f["lat"]
-                if data["crs"] != coords.WGS84 and -180 <= lon <= 180 and -90 <= lat <= 90:
-                    lon, lat = (float(v) for v in coords.to_wgs84(lon, lat, data["crs"]))
-                fixes.append(tracks.Fix(f["t"], lon, lat, f.get("accuracy")))
+            fixes = tracks.fixes_from_rows(data["fixes"], data["crs"])
         else:
             raise ValidationError({"fixes": ["send fixes or a gpx file"]})
         result = services.track_upload(user=request.user, client_id=data["client_id"], fixes=fixes)
@@ -384,10 +358,10 @@ def incident_json(incident: Incident, request, crs=coords.WGS84, *, placement=No
             "photos": [
                 {
                     "url": request.build_absolute_uri(
-                        f"/api/incidents/{incident.pk}/photos/{p.pk}/"
+                        reverse("api-incident-photo", args=[incident.pk, p.pk])
                     ),
                     "thumbnail": request.build_absolute_uri(
-                        f"/api/incidents/{incident.pk}/photos/{p.pk}/?thumbnail=1"
+                        reverse("api-incident-photo", args=[incident.pk, p.pk]) + "?thumbnail=1"
                     ),
                     "width": p.width,
                     "height": p.height,
@@ -441,8 +415,7 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
         """Log an incident (multipart, with up to 6 photos). 201 when stored, 200 when this id
         was stored before (a retry: nothing is stored twice), 409 when the id is someone
         else's."""
-        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD:
-            raise ValidationError({"photos": ["upload too large"]})
+        refuse_large_upload(request, "photos", MAX_UPLOAD)
         data = request.data.copy() if hasattr(request.data, "copy") else dict(request.data)
         serializer = IncidentFieldsSerializer(data=data)
         serializer.is_valid(raise_exception=True)
@@ -487,6 +460,6 @@ class IncidentPhotoFile(GenericAPIView):
         incident = selectors.incident_for_user(user=request.user, pk=pk)
         record = incident.photos.filter(pk=photo).first()
         if record is None:
-            raise ValidationError({"photo": ["no such photo"]})
+            raise Http404("no such photo")
         file = record.thumbnail if request.query_params.get("thumbnail") else record.image
         return FileResponse(file.open("rb"), content_type="image/jpeg")

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis.models import HOUSEHOLD_FLAGS, Household, Unit
+from gis.models import HOUSEHOLD_FLAGS, Household, Unit, subtree_q
 
 # The flag a policy row applies to; "default" covers households with no flag.
 POLICY_FLAGS = (*HOUSEHOLD_FLAGS, "default")
@@ -183,6 +183,11 @@ class IncidentCategory(models.Model):
         return f"{self.code} {self.name}"
 
 
+class IncidentQuerySet(models.QuerySet):
+    def in_subtree(self, paths):
+        return self.filter(subtree_q("territory_path", paths))
+
+
 class Incident(models.Model):
     """A geolocated incident (事件) logged by a worker. Its id is made by the phone, so a
     retried submission finds the incident it already created. grid and micro_grid are set by
@@ -218,6 +223,8 @@ class Incident(models.Model):
     territory_path = models.CharField(max_length=200, editable=False, blank=True)
     observed_at = models.DateTimeField(_("observed at"))
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = IncidentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("incident")

@@ -5,13 +5,14 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from gis import roles
 from gis.codes import Level
-from gis.models import HOUSEHOLD_FLAGS, Household, Unit
+from gis.models import HOUSEHOLD_FLAGS, Household, RoleAssignment, Unit
 from gis.selectors import jurisdiction_for
 
 from . import policy, routing
@@ -58,10 +59,6 @@ def coverage_unit_for_user(*, user, code: str) -> Unit:
 def worker_for_user(*, user, username: str):
     """A worker whose figures the user may read: themselves, or someone holding a role inside
     the user's territory."""
-    from django.contrib.auth import get_user_model
-
-    from gis.models import RoleAssignment
-
     if username == user.username:
         return user
     j = jurisdiction_for(user=user)
@@ -82,10 +79,11 @@ def households_in_patrol_unit(*, unit: Unit):
 
 def household_for_patrol(*, user, pk: int) -> Household:
     j = jurisdiction_for(user=user)
-    household = Household.objects.filter(pk=pk).first()
-    if household is None or not (
-        j.everything or j.covers(household.territory_path, j.patrol_paths)
-    ):
+    households = (
+        Household.objects.all() if j.everything else Household.objects.in_subtree(j.patrol_paths)
+    )
+    household = households.filter(pk=pk).first()
+    if household is None:
         raise Http404("no such household among yours")
     return household
 
@@ -102,6 +100,7 @@ class DueHousehold:
     last_visit: datetime.date | None
     due_on: datetime.date
     interval_days: int
+    today: datetime.date  # the day the figures are for
 
     @property
     def location(self):
@@ -109,7 +108,7 @@ class DueHousehold:
 
     @property
     def overdue_days(self) -> int:
-        return max(0, (timezone.localdate() - self.due_on).days)
+        return max(0, (self.today - self.due_on).days)
 
 
 def households_due(*, unit: Unit, today: datetime.date | None = None, include_not_due=False):
@@ -128,7 +127,7 @@ def households_due(*, unit: Unit, today: datetime.date | None = None, include_no
         last = timezone.localdate(household.last_visited_at) if household.last_visited_at else None
         due = policy.due_on(last, days, today)
         if include_not_due or due <= today:
-            out.append(DueHousehold(household, last, due, days))
+            out.append(DueHousehold(household, last, due, days, today))
     out.sort(key=lambda d: (d.due_on, d.household.pk))
     return out
 
@@ -227,12 +226,7 @@ def incidents_for_user(*, user):
     qs = Incident.objects.select_related(
         "item", "item__parent", "reporter", "grid", "micro_grid"
     ).defer("grid__boundary", "micro_grid__boundary")  # codes are shown, not shapes
-    if j.everything:
-        return qs
-    condition = Q(pk__in=[])
-    for path in j.incident_paths:
-        condition |= Q(territory_path=path) | Q(territory_path__startswith=f"{path}/")
-    return qs.filter(condition)
+    return qs if j.everything else qs.in_subtree(j.incident_paths)
 
 
 def incident_for_user(*, user, pk) -> Incident:

@@ -47,16 +47,9 @@ class Conflict(PatrolError):
 
 def _point(lon, lat, crs: str) -> Point:
     try:
-        crs = coords.check_crs(crs)
-        lon, lat = float(lon), float(lat)
-    except (coords.UnknownCRS, TypeError, ValueError) as exc:
-        raise PatrolError(
-            {"location": f"expected lon, lat numbers and a known crs ({exc})"}
-        ) from exc
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise PatrolError({"location": "coordinates out of range for lon/lat"})
-    x, y = coords.to_wgs84(lon, lat, crs)
-    return Point(float(x), float(y), srid=4326)
+        return Point(*coords.point_to_wgs84(lon, lat, crs), srid=4326)
+    except ValueError as exc:  # UnknownCRS, CoordinateError
+        raise PatrolError({"location": str(exc)}) from exc
 
 
 def _when(value: datetime.datetime | None, *, now, field_name: str) -> datetime.datetime:
@@ -343,12 +336,7 @@ def road_network_import(*, lines, source: str, names=None, kinds=None, replace=F
     kinds = kinds or [""] * len(lines)
     rows = []
     for line, name, kind in zip(lines, names, kinds, strict=True):
-        coords_ = np.asarray(line.coords)
-        length = float(
-            tracks.haversine_m(
-                coords_[:-1, 0], coords_[:-1, 1], coords_[1:, 0], coords_[1:, 1]
-            ).sum()
-        )
+        length = tracks.line_length_m(np.asarray(line.coords))
         rows.append(
             RoadSegment(
                 geometry=to_geos(line),

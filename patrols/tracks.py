@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gis import coords
+
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -80,12 +82,29 @@ def check_fixes(fixes: list[Fix], *, now: datetime.datetime, rules: Rules | None
     return Checked(kept, dropped)
 
 
-def path_length_m(fixes: list[Fix]) -> float:
-    if len(fixes) < 2:
+def line_length_m(lonlat: np.ndarray) -> float:
+    """Metres along a line of lon/lat vertices (n x 2)."""
+    lonlat = np.asarray(lonlat, dtype=float).reshape(-1, 2)
+    if len(lonlat) < 2:
         return 0.0
-    lon = np.array([f.lon for f in fixes])
-    lat = np.array([f.lat for f in fixes])
+    lon, lat = lonlat[:, 0], lonlat[:, 1]
     return float(haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:]).sum())
+
+
+def path_length_m(fixes: list[Fix]) -> float:
+    return line_length_m([(f.lon, f.lat) for f in fixes])
+
+
+def fixes_from_rows(rows: list[dict], crs: str) -> list[Fix]:
+    """Fixes from a phone's JSON ({t, lon, lat, accuracy}) in `crs`; positions out of range
+    are kept as they are, for check_fixes to drop with its reason."""
+    fixes = []
+    for row in rows:
+        lon, lat = row["lon"], row["lat"]
+        if crs not in (coords.WGS84, coords.CGCS2000) and -180 <= lon <= 180 and -90 <= lat <= 90:
+            lon, lat = (float(v) for v in coords.to_wgs84(lon, lat, crs))
+        fixes.append(Fix(row["t"], lon, lat, row.get("accuracy")))
+    return fixes
 
 
 @dataclass(frozen=True)

@@ -152,3 +152,12 @@ def test_merge_small_grids_over_the_api(territory, api):
     done = client.post(target, {"min": 2, "commit": True}, format="json")
     assert done.status_code == 200
     assert not Unit.objects.current().filter(code=EAST).exists()
+
+
+def test_an_oversized_proposal_is_refused(dense, api, settings):
+    client = api(dense.users["commander"])
+    proposal = client.post(url("api-microgrids-preview"), {}, format="json").json()
+    settings.WANGGE_MAX_UPLOAD_BYTES = 1000
+    response = client.post(url("api-microgrids-commit"), {"proposal": proposal}, format="json")
+    assert response.status_code == 400 and "upload too large" in response.content.decode()
+    assert not MicroGridDivision.objects.exists()

@@ -188,3 +188,12 @@ def test_catalogue(territory, api):
     items = api(territory.users["grid_worker"]).get(reverse("api-incident-categories")).json()
     names = {i["code"]: i["name"] for i in items}
     assert names["01"] == "民生服务" and names["02"] == "污染防治" and names["0401"] == "消防隐患"
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(territory, api, monkeypatch):
+    from patrols import api as patrol_api
+
+    monkeypatch.setattr(patrol_api, "MAX_UPLOAD", 1000)
+    response = post_incident(api(territory.users["grid_worker"]), uuid.uuid4(), photos=[jpeg()])
+    assert response.status_code == 400 and "upload too large" in response.content.decode()
+    assert not Incident.objects.exists()

@@ -163,13 +163,28 @@ def test_planner_previews_adjusts_and_commits_micro_grids(territory, live_server
     page.click("#merge")
     page.wait_for_function("document.querySelectorAll('path.proposal-part').length === 4")
     assert "all within the bounds" in page.inner_text("#summary")
+    # Lock micro-grid 1 and re-run the rest: it stays, locked, with its households.
+    kept = page.inner_text("#parts tr[data-part='1'] td:nth-child(2)")
+    page.click("#parts tr[data-part='1']")
+    page.click("#lock")
+    page.wait_for_selector("#parts tr:has-text('🔒')")
+    page.click("#rerun")
+    page.wait_for_function("document.getElementById('message').textContent === ''")
+    locked = page.locator("#parts tr:has-text('🔒')")
+    assert locked.count() == 1 and locked.locator("td:nth-child(2)").inner_text() == kept
+    assert "all within the bounds" in page.inner_text("#summary")
     page.click("#commit")
     page.wait_for_selector(f"path.unit-microgrid[data-code='{EAST}04']")
     codes = page.locator("path.unit-microgrid").evaluate_all("els => els.map(e => e.dataset.code)")
     assert sorted(codes) == [f"{EAST}0{i}" for i in range(1, 5)]
     page.wait_for_selector(f"#message:has-text('{EAST}01')")
-    page.wait_for_selector("#divisions button[data-division]")  # and it can be reverted
+    page.wait_for_selector("#divisions button[data-division]")
     assert Unit.objects.current().filter(level="microgrid", parent_code=EAST).count() == 4
+    # Revert: the grid had no micro-grids before, so none is left on the map.
+    page.click("#divisions button[data-division]")
+    page.wait_for_selector("#message:has-text('Reverted')")
+    assert page.locator("path.unit-microgrid").count() == 0
+    assert not Unit.objects.current().filter(level="microgrid", parent_code=EAST).exists()
     connections.close_all()  # this one was opened inside Playwright's context: close it here
     hosts = {urlparse(url).hostname for url in requests if not url.startswith("data:")}
     assert hosts in ({"127.0.0.1"}, {"localhost"}), hosts
@@ -204,6 +219,10 @@ def test_field_page_logs_an_incident_offline_and_sends_it_once(territory, live_s
     page.wait_for_selector("#network.offline")
     # Three taps: open, pick what, send (with a photo).
     page.click("#log-incident")
+    assert "your position" in page.inner_text("#where")
+    box = page.locator("#map").bounding_box()  # tap a point in the grid instead
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.wait_for_selector("#where:has-text('the point you tapped')")
     page.select_option("#item", "0201")
     page.set_input_files(
         "#photos", files=[{"name": "pile.jpg", "mimeType": "image/jpeg", "buffer": JPEG}]
@@ -220,6 +239,7 @@ def test_field_page_logs_an_incident_offline_and_sends_it_once(territory, live_s
     assert Incident.objects.count() == 1
     incident = Incident.objects.get()
     assert incident.grid.code == "411381001001001" and incident.item.code == "0201"
+    assert (round(incident.location.x, 3), round(incident.location.y, 3)) != (112.021, 32.621)
     assert IncidentPhoto.objects.filter(incident=incident).count() == 1
     # The page opens with no network, from the service worker's cache.
     context.set_offline(True)

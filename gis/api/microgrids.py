@@ -1,17 +1,16 @@
 """Micro-grid planning over the API: preview, adjust, commit (GeoJSON proposals in and out),
 revert, and batch jobs. Thin: every action is one service call."""
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from gis import selectors, services
+from gis.api import params
 from gis.models import MicroGridDivision, MicroGridJob
 
 PROPOSAL_HELP = (
@@ -125,8 +124,7 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 def _too_large(request):
-    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.WANGGE_MAX_UPLOAD_BYTES:
-        raise ValidationError({"proposal": ["upload too large"]})
+    params.refuse_large_upload(request, "proposal")
 
 
 class _PlanningView(GenericAPIView):

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from rest_framework.exceptions import ValidationError
 
@@ -28,6 +29,13 @@ def as_of_param(request) -> datetime.date | datetime.datetime | None:
         raise ValidationError(
             {"as_of": ["expected a date (YYYY-MM-DD) or an ISO 8601 date-time"]}
         ) from exc
+
+
+def refuse_large_upload(request, field: str, limit: int | None = None) -> None:
+    """HTTP 400 before reading a body larger than `limit` (WANGGE_MAX_UPLOAD_BYTES)."""
+    limit = settings.WANGGE_MAX_UPLOAD_BYTES if limit is None else limit
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+        raise ValidationError({field: [f"upload too large (over {limit // 2**20} MiB)"]})
 
 
 def bbox_param(request, crs: str) -> Polygon | None:

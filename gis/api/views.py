@@ -220,8 +220,7 @@ class UnitImport(GenericAPIView):
         "Problems come back as HTTP 400 with a path per problem (features[3].geometry, ...).",
     )
     def post(self, request):
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.WANGGE_MAX_UPLOAD_BYTES:
-            raise ValidationError({"features": ["upload too large"]})
+        params.refuse_large_upload(request, "features")
         if not selectors.may_import_boundaries(user=request.user):
             raise PermissionDenied("your role cannot import boundaries")
         serializer = self.get_serializer(data=request.data)

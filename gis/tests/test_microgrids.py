@@ -1,5 +1,7 @@
 """Re-dividing grids into micro-grids: preview, adjust, commit, revert and batch, on PostGIS."""
 
+import datetime
+
 import numpy as np
 import pytest
 from django.contrib.gis.geos import Point
@@ -78,8 +80,11 @@ def test_re_division_retires_the_old_micro_grids_and_keeps_history(territory):
         assert unit.valid_to == division.committed_at
     new = current_microgrids(WEST)
     assert len(new) == len(proposal["features"]) and all(u.predecessors.exists() for u in new)
+    for unit in new:  # lineage means shared land, not a shared edge
+        for predecessor in unit.predecessors.all():
+            assert unit.boundary.intersection(predecessor.boundary).area > 0
     # The state just before the commit still answers with the old boundaries.
-    held = Unit.objects.as_of(division.committed_at - __import__("datetime").timedelta(seconds=1))
+    held = Unit.objects.as_of(division.committed_at - datetime.timedelta(seconds=1))
     assert set(held.filter(level="microgrid", parent_code=WEST)) == set(old)
     assert before < division.committed_at
     household.refresh_from_db()

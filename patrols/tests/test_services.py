@@ -70,7 +70,7 @@ def test_a_retry_with_the_same_id_stores_nothing_twice(territory):
         ((112.5, 32.65), {}, "in no grid"),
         ((112.07, 32.65), {}, "outside the grids you patrol"),  # grid A1b, not theirs
         ((500000.0, 3600000.0), {}, "out of range"),  # metres: a projected CRS
-        (SOUTH, {"crs": "utm50"}, "known crs"),
+        (SOUTH, {"crs": "utm50"}, "unknown CRS"),
         (SOUTH, {"observed_at": timezone.now() + datetime.timedelta(days=1)}, "in the future"),
         (SOUTH, {"observed_at": timezone.now() - datetime.timedelta(days=400)}, "30 days ago"),
         (SOUTH, {"severity": 9}, "expected one of"),
