@@ -113,14 +113,64 @@ def serve(port: int, workdir: Path):
     sys.exit("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
 
 
+def log_in(port: int, count: int, workdir: Path) -> list[dict]:
+    """Sign `count` phones in through the login form, before any timing: each gets its own
+    session, as each phone has."""
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    def one(_):
+        session = requests.Session()
+        base = f"http://127.0.0.1:{port}"
+        page = session.get(f"{base}/login/").text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        answer = session.post(
+            f"{base}/login/",
+            data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            allow_redirects=False,
+        )
+        if answer.status_code != 302 or "sessionid" not in session.cookies:
+            sys.exit(f"bench login failed: {answer.status_code}")
+        return {k: session.cookies[k] for k in ("sessionid", "csrftoken")}
+
+    with ThreadPoolExecutor(2) as pool:  # one per gunicorn worker
+        sessions = list(pool.map(one, range(count)))
+    (workdir / "sessions.json").write_text(json.dumps(sessions))
+    return sessions
+
+
+def post(port: int, target: str, session: dict, key: str, point) -> int:
+    import requests
+
+    lon, lat = point
+    return requests.post(
+        f"http://127.0.0.1:{port}{target}",
+        json={"id": key, "item": "0201", "lon": lon, "lat": lat, "severity": 1},
+        cookies=session,
+        headers={"X-CSRFToken": session["csrftoken"], "Referer": f"http://127.0.0.1:{port}/"},
+        timeout=30,
+    ).status_code
+
+
+def warm_up(port: int, target: str, sessions: list[dict], workdir: Path):
+    """A few requests per gunicorn worker before timing: first requests import modules and
+    open connections, which is not intake."""
+    points = json.loads((workdir / "points.json").read_text())
+    for i in range(20):
+        status = post(port, target, sessions[i % len(sessions)], str(uuid.uuid4()), points[i])
+        if status != 201:
+            sys.exit(f"warm-up request to {target} answered {status}")
+
+
 def load(port: int, target: str, workdir: Path, name: str, resend_share: float) -> dict:
     prefix = workdir / name
     env = os.environ | {
         "TARGET_PATH": target,
         "POINTS_FILE": str(workdir / "points.json"),
         "ACK_FILE": str(workdir / f"{name}-acks.json"),
-        "BENCH_USER": USERNAME,
-        "BENCH_PASSWORD": PASSWORD,
+        "SESSIONS_FILE": str(workdir / "sessions.json"),
         "RESEND_SHARE": str(resend_share),
     }
     subprocess.run(
@@ -167,38 +217,25 @@ def load(port: int, target: str, workdir: Path, name: str, resend_share: float) 
     }
 
 
-def resend(port: int, ids: list[str], workdir: Path) -> dict:
+def resend(port: int, ids: list[str], sessions: list[dict], workdir: Path) -> dict:
     """Resend acknowledged incidents from 8 concurrent phones, as after a lost answer: each
     must be answered 200 with the stored incident, and nothing may be stored again."""
-    import re
     import threading
-
-    import requests
 
     points = json.loads((workdir / "points.json").read_text())
     statuses: dict[int, int] = {}
     lock = threading.Lock()
 
-    def phone(chunk):
-        session = requests.Session()
-        base = f"http://127.0.0.1:{port}"
-        page = session.get(f"{base}/login/").text
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        session.post(
-            f"{base}/login/",
-            data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
-        )
+    def phone(chunk, session):
         for key in chunk:
-            lon, lat = points[0]
-            answer = session.post(
-                f"{base}/api/incidents/",
-                json={"id": key, "item": "0201", "lon": lon, "lat": lat, "severity": 1},
-                headers={"X-CSRFToken": session.cookies["csrftoken"]},
-            )
+            status = post(port, "/api/incidents/", session, key, points[0])
             with lock:
-                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
 
-    threads = [threading.Thread(target=phone, args=(ids[i::8],)) for i in range(8)]
+    threads = [
+        threading.Thread(target=phone, args=(ids[i::8], sessions[i % len(sessions)]))
+        for i in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -229,15 +266,19 @@ def raw_loop(seconds: float = 5.0) -> dict:
 def main():
     workdir = Path(tempfile.mkdtemp(prefix="wangge-intake-"))
     grid, user = prepare(workdir)
-    before = set(Incident.objects.filter(reporter=user).values_list("pk", flat=True))
     port = free_port()
     server = serve(port, workdir)
     try:
         print(
-            f"gunicorn 2 workers on :{port}; locust {USERS} users for {SECONDS} s each; grid {grid.code}"
+            f"gunicorn 2 workers on :{port}; locust {USERS} signed-in users for {SECONDS} s "
+            f"each; grid {grid.code}"
         )
+        sessions = log_in(port, USERS, workdir)
+        warm_up(port, "/api/incidents/", sessions, workdir)
+        before = set(Incident.objects.filter(reporter=user).values_list("pk", flat=True))
         wangge = load(port, "/api/incidents/", workdir, "wangge", 0.0)
-        replay = resend(port, wangge["acked_ids"][:300], workdir)
+        replay = resend(port, wangge["acked_ids"][:300], sessions, workdir)
+        warm_up(port, "/bench/minimal/", sessions, workdir)
         minimal = load(port, "/bench/minimal/", workdir, "minimal", 0.0)
     finally:
         server.send_signal(signal.SIGTERM)

@@ -2,10 +2,10 @@
 acknowledged id is written to ACK_FILE when the run stops, so the benchmark can check what
 was stored (and then resend some of them, as a phone does after a lost answer)."""
 
+import itertools
 import json
 import os
 import random
-import re
 import uuid
 from pathlib import Path
 
@@ -20,28 +20,21 @@ SENT: set[str] = set()  # every id sent (an answer may still be on its way when 
 RESENDS = {"sent": 0, "answered_200": 0, "statuses": {}}
 
 
+SESSIONS = json.loads(Path(os.environ["SESSIONS_FILE"]).read_text())
+_next_session = itertools.count()
+
+
 class Worker(FastHttpUser):
+    """A phone that is already signed in (as phones are for days): logging in is not part of
+    the intake being measured, and its password hashing would crowd the first seconds."""
+
     def on_start(self):
-        page = self.client.get("/login/", name="login")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        self.client.post(
-            "/login/",
-            data={
-                "username": os.environ["BENCH_USER"],
-                "password": os.environ["BENCH_PASSWORD"],
-                "csrfmiddlewaretoken": token,
-            },
-            name="login",
-        )
-        self.csrf = (
-            self.client.cookiejar.get("csrftoken")
-            if hasattr(self.client.cookiejar, "get")
-            else None
-        )
-        if not self.csrf:
-            for cookie in self.client.cookiejar:
-                if cookie.name == "csrftoken":
-                    self.csrf = cookie.value
+        session = SESSIONS[next(_next_session) % len(SESSIONS)]
+        self.headers = {
+            "Cookie": f"sessionid={session['sessionid']}; csrftoken={session['csrftoken']}",
+            "X-CSRFToken": session["csrftoken"],
+            "Referer": self.host,
+        }
 
     @task
     def log_incident(self):
@@ -52,7 +45,7 @@ class Worker(FastHttpUser):
         with self.client.post(
             TARGET,
             json={"id": key, "item": "0201", "lon": lon, "lat": lat, "severity": 1},
-            headers={"X-CSRFToken": self.csrf or "", "Referer": self.host},
+            headers=self.headers,
             name="incident",
             catch_response=True,
         ) as response:

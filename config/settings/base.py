@@ -76,6 +76,13 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+# Django binds its own queries on the client and never prepares them; psycopg prepares only
+# the statements the code marks `prepare=True` (the incident intake), whose planning costs
+# more than running them. Django turns this off by default for connection poolers: behind
+# PgBouncer older than 1.21 in transaction mode, set DATABASE_PREPARED_STATEMENTS=0.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+    1_000_000 if env("DATABASE_PREPARED_STATEMENTS", "1") == "1" else None
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 from PIL import Image
@@ -49,6 +50,24 @@ def test_an_incident_is_placed_by_the_database_with_its_boundary_versions(territ
     assert IncidentEvent.objects.filter(incident=incident, action="created").count() == 1
     photo = IncidentPhoto.objects.get(incident=incident)
     assert Image.open(photo.image.open("rb")).format == "JPEG"
+
+
+def test_the_intake_statement_is_prepared_on_the_connection(territory):
+    # Django turns psycopg's prepared statements off unless the settings say otherwise; the
+    # intake then plans its statement on every incident, which costs more than running it.
+    def executions():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COALESCE(sum(generic_plans + custom_plans), 0) "
+                "FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["%INSERT INTO patrols_incident %"],
+            )
+            return cursor.fetchone()[0]
+
+    before = executions()
+    log(territory.users["grid_worker"])
+    log(territory.users["grid_worker"])
+    assert executions() - before == 2
 
 
 def test_a_retry_with_the_same_id_stores_nothing_twice(territory):
