@@ -136,7 +136,17 @@ def point_to_wgs84(lon, lat, crs: str = WGS84) -> tuple[float, float]:
         raise CoordinateError(
             "coordinates out of range for longitude/latitude (metres from a projected CRS?)"
         )
+    if crs in (WGS84, CGCS2000):
+        return lon, lat  # one point: no arrays (every incident comes through here)
     x, y = to_wgs84(lon, lat, crs)
+    return float(x), float(y)
+
+
+def point_from_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
+    """One WGS84 position in `crs`, as plain floats."""
+    if check_crs(crs) in (WGS84, CGCS2000):
+        return float(lon), float(lat)
+    x, y = from_wgs84(lon, lat, crs)
     return float(x), float(y)
 
 

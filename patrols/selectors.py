@@ -292,12 +292,15 @@ SELECT g.id AS grid_id, g.code AS grid_code, g.path AS grid_path,
 """
 
 
-def placement_params(*, point, user) -> dict:
+_PATROL_ROLES = sorted(roles.PATROLS)
+
+
+def placement_params(*, x: float, y: float, user) -> dict:
     return {
-        "x": point.x,
-        "y": point.y,
+        "x": x,
+        "y": y,
         "user": user.pk,
-        "roles": sorted(roles.PATROLS),
+        "roles": _PATROL_ROLES,
         "everything": bool(user.is_superuser),
     }
 

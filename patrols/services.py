@@ -33,6 +33,7 @@ MAX_PHOTOS = 6
 MAX_FIXES = 20_000
 VISIT_RADIUS_M = 30.0
 VISIT_MIN_STAY = datetime.timedelta(minutes=3)
+SEVERITIES = frozenset(Incident.Severity.values)
 
 
 class PatrolError(Exception):
@@ -45,9 +46,9 @@ class Conflict(PatrolError):
     """The id is taken by something else (another worker's incident): HTTP 409."""
 
 
-def _point(lon, lat, crs: str) -> Point:
+def _position(lon, lat, crs: str) -> tuple[float, float]:
     try:
-        return Point(*coords.point_to_wgs84(lon, lat, crs), srid=4326)
+        return coords.point_to_wgs84(lon, lat, crs)
     except ValueError as exc:  # UnknownCRS, CoordinateError
         raise PatrolError({"location": str(exc)}) from exc
 
@@ -91,21 +92,20 @@ def incident_create(
     """Log an incident, exactly once: the id comes from the phone, and a retry with the same
     id returns the incident stored the first time (adding any photo it did not have yet).
 
-    This is the busiest write of the system (every worker, every patrol), so it costs two
-    queries beyond authentication: one places the point (grid, micro-grid, for the permission
-    check), one inserts the incident and its audit event together and yields to an existing
-    row with the same id (ON CONFLICT DO NOTHING). The database trigger still places the row
-    it stores; the first query only decides whether the worker may write there."""
+    This is the busiest write of the system (every worker, every patrol), so beyond
+    authentication it is one prepared statement: it places the point (grid, micro-grid),
+    checks that the worker patrols there, and inserts the incident with its audit event,
+    yielding to an existing row with the same id (ON CONFLICT DO NOTHING)."""
     now = timezone.now()
     if len(photo_files) > MAX_PHOTOS:
         raise PatrolError({"photos": f"at most {MAX_PHOTOS} photos"})
-    point = _point(lon, lat, crs)
+    x, y = _position(lon, lat, crs)
     observed_at = _when(observed_at, now=now, field_name="observed_at")
     item = selectors.catalogue_item(item_code)
     if item is None:
         raise PatrolError({"item": f"unknown item {item_code!r} (see /api/incident-categories/)"})
-    if severity not in Incident.Severity.values:
-        raise PatrolError({"severity": f"expected one of {Incident.Severity.values}"})
+    if severity not in SEVERITIES:
+        raise PatrolError({"severity": f"expected one of {sorted(SEVERITIES)}"})
     processed = [photos.process(data, name=name) for name, data in photo_files]
     incident = Incident(
         id=incident_id,
@@ -113,13 +113,13 @@ def incident_create(
         item=item,
         description=description.strip()[:2000],
         severity=severity,
-        location=point,
+        location=Point(x, y, srid=4326),
         observed_at=observed_at,
         created_at=now,
     )
     # One statement is atomic by itself; photos join it in a transaction.
     with transaction.atomic() if processed else contextlib.nullcontext():
-        row = _place_and_insert(incident, actor=user, at=now, photos=len(processed))
+        row = _place_and_insert(incident, x=x, y=y, actor=user, at=now, photos=len(processed))
         if row is None:
             raise PatrolError({"location": "this point lies in no grid"})
         placement, stored = selectors.Placement(*row[:7]), row[7]
@@ -164,7 +164,7 @@ SELECT grid_id, grid_code, grid_path, micro_id, micro_code, micro_path, patrolle
 )
 
 
-def _place_and_insert(incident: Incident, *, actor, at, photos: int):
+def _place_and_insert(incident: Incident, *, x: float, y: float, actor, at, photos: int):
     """(placement..., stored) or None when the point lies in no grid. A prepared statement on
     Django's own connection (so inside its transaction): planning this statement costs more
     than running it, and every patrol runs it."""
@@ -172,7 +172,7 @@ def _place_and_insert(incident: Incident, *, actor, at, photos: int):
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             _PLACE_AND_INSERT,
-            selectors.placement_params(point=incident.location, user=actor)
+            selectors.placement_params(x=x, y=y, user=actor)
             | {
                 "id": incident.id,
                 "item": incident.item_id,

@@ -221,7 +221,9 @@ def test_two_submissions_racing_with_one_id_store_one_incident(territory):
         location=first.location,
         observed_at=first.observed_at,
     )
-    row = services._place_and_insert(twin, actor=worker, at=timezone.now(), photos=0)
+    row = services._place_and_insert(
+        twin, x=first.location.x, y=first.location.y, actor=worker, at=timezone.now(), photos=0
+    )
     assert row[6] is True and row[7] is False  # patrolled there, but nothing stored
     assert Incident.objects.get().description == ""
     assert IncidentEvent.objects.count() == 1
