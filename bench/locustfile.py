@@ -1,11 +1,13 @@
 """Load for bench/intake.py: workers posting incidents with phone-made ids. Every
 acknowledged id is written to ACK_FILE when the run stops, so the benchmark can check what
-was stored (and then resend some of them, as a phone does after a lost answer)."""
+was stored (and then resend some of them, as a phone does after a lost answer), with the time
+and latency of every answer."""
 
 import itertools
 import json
 import os
 import random
+import time
 import uuid
 from pathlib import Path
 
@@ -18,6 +20,7 @@ RESEND_SHARE = float(os.environ.get("RESEND_SHARE", "0.03"))
 ACKED: dict[str, int] = {}  # id -> status of the first acknowledgement
 SENT: set[str] = set()  # every id sent (an answer may still be on its way when the run stops)
 RESENDS = {"sent": 0, "answered_200": 0, "statuses": {}}
+ANSWERS: list[tuple[float, float]] = []  # (answered at, response time in ms) of each incident
 
 
 SESSIONS = json.loads(Path(os.environ["SESSIONS_FILE"]).read_text())
@@ -42,6 +45,7 @@ class Worker(FastHttpUser):
         key = random.choice(list(ACKED)) if resend else str(uuid.uuid4())
         lon, lat = random.choice(POINTS)
         SENT.add(key)
+        sent_at = time.time()
         with self.client.post(
             TARGET,
             json={"id": key, "item": "0201", "lon": lon, "lat": lat, "severity": 1},
@@ -50,6 +54,8 @@ class Worker(FastHttpUser):
             catch_response=True,
         ) as response:
             if response.status_code in (200, 201):
+                answered_at = time.time()
+                ANSWERS.append((answered_at, (answered_at - sent_at) * 1000))
                 if resend:
                     RESENDS["sent"] += 1
                     RESENDS["answered_200"] += response.status_code == 200
@@ -62,7 +68,10 @@ class Worker(FastHttpUser):
                 response.failure(f"{response.status_code}: {response.text[:200]}")
 
 
-@events.test_stop.add_listener
+@events.quitting.add_listener
 def write_acks(environment, **kwargs):
     with open(os.environ["ACK_FILE"], "w") as out:
-        json.dump({"acked": list(ACKED), "sent": list(SENT), "resends": RESENDS}, out)
+        json.dump(
+            {"acked": list(ACKED), "sent": list(SENT), "resends": RESENDS, "answers": ANSWERS},
+            out,
+        )

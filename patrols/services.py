@@ -3,7 +3,6 @@ writes nothing. A worker writes only within the grids they patrol."""
 
 import contextlib
 import datetime
-import json
 import uuid
 from dataclasses import dataclass, field
 
@@ -147,7 +146,9 @@ _PLACE_AND_INSERT = (
     INSERT INTO patrols_incident (id, reporter_id, item_id, description, severity, status,
                                   location, observed_at, created_at,
                                   grid_id, micro_grid_id, territory_path)
-    SELECT %(id)s, %(user)s, %(item)s, %(description)s, %(severity)s, %(status)s,
+    SELECT %(id)s, %(user)s, %(item)s, %(description)s, %(severity)s, '"""
+    + Incident.Status.REPORTED
+    + """',
            ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326), %(observed_at)s, %(created_at)s,
            grid_id, micro_id, COALESCE(micro_path, grid_path)
       FROM place WHERE patrolled
@@ -155,7 +156,8 @@ _PLACE_AND_INSERT = (
     RETURNING id
 ), audit AS (
     INSERT INTO patrols_incidentevent (incident_id, actor_id, action, at, detail)
-    SELECT id, %(user)s, 'created', %(created_at)s, %(detail)s FROM stored
+    SELECT id, %(user)s, 'created', %(created_at)s,
+           jsonb_build_object('photos', %(photos)s::integer) FROM stored
 )
 SELECT grid_id, grid_code, grid_path, micro_id, micro_code, micro_path, patrolled,
        EXISTS (SELECT 1 FROM stored)
@@ -178,10 +180,9 @@ def _place_and_insert(incident: Incident, *, x: float, y: float, actor, at, phot
                 "item": incident.item_id,
                 "description": incident.description,
                 "severity": incident.severity,
-                "status": incident.status,
                 "observed_at": incident.observed_at,
                 "created_at": at,
-                "detail": json.dumps({"photos": photos}),
+                "photos": photos,
             },
             prepare=True,
         )
