@@ -117,7 +117,10 @@ def incident_create(
         created_at=now,
     )
     # One statement is atomic by itself; photos join it in a transaction.
-    with transaction.atomic() if processed else contextlib.nullcontext():
+    with (
+        _photo_files_removed_on_failure() as written,
+        transaction.atomic() if processed else contextlib.nullcontext(),
+    ):
         row = _place_and_insert(incident, x=x, y=y, actor=user, at=now, photos=len(processed))
         if row is None:
             raise PatrolError({"location": "this point lies in no grid"})
@@ -127,7 +130,7 @@ def incident_create(
         if not stored:
             existing = Incident.objects.filter(pk=incident_id).first()
         else:
-            added = _attach(incident, processed, known=set()) if processed else 0
+            added = _attach(incident, processed, written, known=set()) if processed else 0
     if not stored:
         return _incident_retry(existing, user=user, photo_files=photo_files)
     incident.grid_id, incident.micro_grid_id = placement.grid_id, placement.micro_grid_id
@@ -193,7 +196,7 @@ def _incident_retry(existing: Incident, *, user, photo_files) -> IncidentResult:
     if existing.reporter_id != user.pk:
         raise Conflict({"id": "this id belongs to another incident"})
     processed = [photos.process(data, name=name) for name, data in photo_files]
-    with transaction.atomic():
+    with _photo_files_removed_on_failure() as written, transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=existing.pk)
         if (
             incident.photos.count()
@@ -204,11 +207,26 @@ def _incident_retry(existing: Incident, *, user, photo_files) -> IncidentResult:
             > MAX_PHOTOS
         ):
             raise PatrolError({"photos": f"at most {MAX_PHOTOS} photos"})
-        added = _attach(incident, processed)
+        added = _attach(incident, processed, written)
     return IncidentResult(incident, False, added)
 
 
-def _attach(incident: Incident, processed: list[photos.Photo], known=None) -> int:
+@contextlib.contextmanager
+def _photo_files_removed_on_failure():
+    """The list `_attach` records the files it writes in. Files are written before their rows
+    commit and a file system has no rollback: when the transaction fails (a row refused, the
+    commit's deferred checks), the files it wrote are deleted. Inside an outer transaction
+    that rolls back later, they stay (Django has no rollback hook)."""
+    written: list = []
+    try:
+        yield written
+    except BaseException:
+        for field_file in written:
+            field_file.storage.delete(field_file.name)
+        raise
+
+
+def _attach(incident: Incident, processed: list[photos.Photo], written: list, known=None) -> int:
     have = set(incident.photos.values_list("sha256", flat=True)) if known is None else known
     added = 0
     for photo in processed:
@@ -223,7 +241,9 @@ def _attach(incident: Incident, processed: list[photos.Photo], known=None) -> in
             original_format=photo.original_format,
         )
         record.image.save("photo.jpg", ContentFile(photo.jpeg), save=False)
+        written.append(record.image)
         record.thumbnail.save("thumb.jpg", ContentFile(photo.thumbnail), save=False)
+        written.append(record.thumbnail)
         record.save()
         incident.__dict__.setdefault("_new_photos", []).append(record)
         added += 1

@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.db import connection
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, connection
 from django.http import Http404
 from django.utils import timezone
 from PIL import Image
@@ -105,6 +106,33 @@ def test_a_non_image_photo_writes_nothing(territory):
     with pytest.raises(services.photos.PhotoError):
         log(territory.users["grid_worker"], photos=[("x.png", b"not an image")])
     assert not Incident.objects.exists()
+
+
+def test_photo_files_go_when_their_transaction_fails(territory):
+    # The database refuses a second photo of one incident (a trigger standing in for any
+    # failure after the first files were written): nothing stays, rows or files.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """CREATE FUNCTION pg_temp.one_photo() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                 IF EXISTS (SELECT 1 FROM patrols_incidentphoto
+                             WHERE incident_id = NEW.incident_id) THEN
+                   RAISE EXCEPTION 'one photo only';
+                 END IF;
+                 RETURN NEW;
+               END $$;
+               CREATE TRIGGER one_photo BEFORE INSERT ON patrols_incidentphoto
+                 FOR EACH ROW EXECUTE FUNCTION pg_temp.one_photo();"""
+        )
+    key = uuid.uuid4()
+    with pytest.raises(DatabaseError):
+        log(
+            territory.users["grid_worker"],
+            incident_id=key,
+            photos=[("a.png", png()), ("b.png", png((0, 0, 255)))],
+        )
+    assert not Incident.objects.filter(pk=key).exists()
+    assert default_storage.listdir(f"incidents/{key}") == ([], [])
 
 
 def test_a_later_re_division_does_not_move_past_incidents(territory):
