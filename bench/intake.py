@@ -45,7 +45,7 @@ from patrols.models import Incident  # noqa: E402
 
 USERS = int(os.environ.get("BENCH_INTAKE_USERS", "16"))
 SECONDS = int(os.environ.get("BENCH_INTAKE_SECONDS", "10"))  # per round
-ROUNDS = int(os.environ.get("BENCH_INTAKE_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_INTAKE_ROUNDS", "5"))
 USERNAME, PASSWORD = "bench_worker", "bench-worker-pw"
 BIN = Path(sys.executable).parent
 
@@ -186,7 +186,7 @@ def load(port: int, target: str, workdir: Path, name: str) -> dict:
             "-r",
             str(USERS),
             "-t",
-            f"{SECONDS + 5}s",  # past the phones' own deadline: no request is cut off
+            f"{SECONDS + 3}s",  # past the phones' own deadline: no request is cut off
             "--host",
             f"http://127.0.0.1:{port}",
             "--csv",
