@@ -207,6 +207,8 @@ def load(port: int, target: str, workdir: Path, name: str) -> dict:
     with open(f"{prefix}_stats.csv") as stats:
         row = next(r for r in csv.DictReader(stats) if r["Name"] == "incident")
     acks = json.loads((workdir / f"{name}-acks.json").read_text())
+    if not acks["answers"]:
+        sys.exit(f"{target} answered nothing in round {name} (BENCH_DEBUG=1 shows locust's output)")
     return {
         "failures": int(row["Failure Count"]),
         "answers": acks["answers"],

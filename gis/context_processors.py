@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from . import selectors
@@ -17,4 +18,14 @@ def navigation(request):
                 and selectors.jurisdiction_for(user=user).patrol_paths
             )
         ),
+    }
+
+
+def basemap(request):
+    """The basemap every map page draws on (`gis/_map_config.html`): tiles, attribution, and
+    the CRS the tiles are drawn in, which the pages convert positions to."""
+    return {
+        "basemap_url": settings.WANGGE_BASEMAP_URL,
+        "basemap_attribution": settings.WANGGE_BASEMAP_ATTRIBUTION,
+        "basemap_crs": settings.WANGGE_BASEMAP_CRS,
     }

@@ -1,6 +1,5 @@
 """Web pages. The map page is a shell: its data comes from the scoped API."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -15,17 +14,9 @@ def home(request):
     return redirect("map")
 
 
-def _basemap():
-    return {
-        "basemap_url": settings.WANGGE_BASEMAP_URL,
-        "basemap_attribution": settings.WANGGE_BASEMAP_ATTRIBUTION,
-        "basemap_crs": settings.WANGGE_BASEMAP_CRS,
-    }
-
-
 @login_required
 def map_page(request):
-    return render(request, "gis/map.html", _basemap())
+    return render(request, "gis/map.html")
 
 
 @login_required
@@ -37,6 +28,5 @@ def planner_page(request):
     return render(
         request,
         "gis/planner.html",
-        _basemap()
-        | {"grids": list(grids.values("code", "name")), "chosen": request.GET.get("grid", "")},
+        {"grids": list(grids.values("code", "name")), "chosen": request.GET.get("grid", "")},
     )

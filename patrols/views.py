@@ -22,15 +22,7 @@ def field_page(request):
     units = list(selectors.patrol_units_for_user(user=request.user).values("code", "name", "level"))
     if not units:
         raise PermissionDenied("the field page is for grid workers: you patrol no grid")
-    return render(
-        request,
-        "patrols/field.html",
-        {
-            "units": units,
-            "basemap_url": settings.WANGGE_BASEMAP_URL,
-            "basemap_attribution": settings.WANGGE_BASEMAP_ATTRIBUTION,
-        },
-    )
+    return render(request, "patrols/field.html", {"units": units})
 
 
 def manifest(request):
@@ -69,6 +61,7 @@ def service_worker(request):
         for name in (
             "leaflet/leaflet.css",
             "leaflet/leaflet.js",
+            "vendor/gcoord/gcoord.global.prod.js",
             "wangge/site.css",
             "wangge/field.js",
             "wangge/icons/wangge-192.png",

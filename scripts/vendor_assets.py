@@ -12,6 +12,8 @@ VENDOR = ROOT / "static" / "vendor"
 COPIES = [
     ("leaflet/dist", "leaflet"),
     ("leaflet-draw/dist", "leaflet/draw"),
+    # WGS84 <-> GCJ-02/BD-09 in the browser: a phone's GPS position on a Chinese basemap.
+    ("gcoord/dist", "gcoord"),
 ]
 
 

@@ -250,3 +250,70 @@ def test_field_page_logs_an_incident_offline_and_sends_it_once(territory, live_s
     assert hosts in ({"127.0.0.1"}, {"localhost"}), hosts
     assert not errors
     context.close()
+
+
+def test_field_page_on_a_gcj02_basemap_stores_wgs84_positions(
+    territory, live_server, browser, settings
+):
+    # Chinese tiles are drawn in GCJ-02, about 500 m off WGS84 here: the page shows positions
+    # where the tiles put them, and what it stores is still WGS84.
+    from gis import coords
+    from patrols.models import Incident
+
+    settings.WANGGE_BASEMAP_CRS = "gcj02"
+    gps = (112.021, 32.621)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"longitude": gps[0], "latitude": gps[1]},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, live_server, "grid_worker")
+    page.goto(f"{live_server.url}/field/")
+    page.wait_for_selector("#map[data-loaded]")
+
+    def marker_at(colour):  # where the map shows a marker: [lng, lat] in the map's CRS
+        return page.wait_for_function(
+            """(colour) => { let found = null;
+                   window.wanggeField.map.eachLayer((l) => {
+                     if (l.options && (l.options.fillColor || l.options.color) === colour)
+                       found = l.getLatLng(); });
+                   return found && [found.lng, found.lat]; }""",
+            arg=colour,
+        ).json_value()
+
+    shown = coords.wgs84_to_gcj02(*gps)
+    assert marker_at("#1a73e8") == pytest.approx([float(shown[0]), float(shown[1])], abs=1e-7)
+
+    def log_incident(tap=False):
+        page.click("#log-incident")
+        tapped = None
+        if tap:
+            box = page.locator("#map").bounding_box()
+            page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.45)
+            page.wait_for_selector("#where:has-text('the point you tapped')")
+            tapped = marker_at("#b3261e")
+        page.select_option("#item", "0201")
+        page.click("#send")
+        page.wait_for_selector("#outbox[data-waiting='0']")
+        page.wait_for_function("document.querySelectorAll('#incidents li.sent').length > 0")
+        return tapped
+
+    log_incident()  # at my position
+    at_position = Incident.objects.get()
+    assert (at_position.location.x, at_position.location.y) == pytest.approx(gps, abs=1e-7)
+    connections.close_all()
+
+    tapped = log_incident(tap=True)
+    at_tap = Incident.objects.exclude(pk=at_position.pk).get()
+    expected = coords.gcj02_to_wgs84(*tapped)
+    assert (at_tap.location.x, at_tap.location.y) == pytest.approx(
+        (float(expected[0]), float(expected[1])), abs=1e-7
+    )
+    connections.close_all()
+    assert not errors
+    context.close()

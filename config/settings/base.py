@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gis.context_processors.navigation",
+                "gis.context_processors.basemap",
             ]
         },
     }

@@ -4,7 +4,7 @@
 // is made here, so a resend after a lost answer never stores it twice.
 (function () {
   "use strict";
-  const config = JSON.parse(document.getElementById("field-config").textContent);
+  const config = JSON.parse(document.getElementById("map-config").textContent);
   const text = JSON.parse(document.getElementById("field-text").textContent);
   const $ = (id) => document.getElementById(id);
   const csrf = () => (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "";
@@ -88,6 +88,20 @@
   }
 
   // --- map, position, route -------------------------------------------------------------
+  // Positions stay in WGS84 everywhere (GPS, the API, the outbox); the map shows the CRS its
+  // tiles are drawn in (GCJ-02 for most Chinese tiles), so they convert at the map's edge only.
+  const MAP_CRS = { gcj02: gcoord.GCJ02, bd09: gcoord.BD09 }[config.crs];
+  function toMap(lon, lat) {
+    if (!MAP_CRS) return L.latLng(lat, lon);
+    const [x, y] = gcoord.transform([lon, lat], gcoord.WGS84, MAP_CRS);
+    return L.latLng(y, x);
+  }
+  function fromMap(latlng) {
+    if (!MAP_CRS) return [latlng.lng, latlng.lat];
+    return gcoord.transform([latlng.lng, latlng.lat], MAP_CRS, gcoord.WGS84);
+  }
+  const geoJSON = (data, options) => L.geoJSON(data, { ...options, coordsToLatLng: (c) => toMap(c[0], c[1]) });
+
   const map = L.map("map", { attributionControl: !!config.basemapUrl });
   if (config.basemapUrl) L.tileLayer(config.basemapUrl, { attribution: config.basemapAttribution, maxZoom: 19 }).addTo(map);
   map.setView([32.68, 112.09], 12);
@@ -110,7 +124,7 @@
     try {
       const unit = await getJson("/api/units/" + encodeURIComponent(code) + "/");
       if (unitLayer) unitLayer.remove();
-      unitLayer = L.geoJSON(unit, { style: { color: "#2e7d32", weight: 2, fillOpacity: 0.05 }, interactive: false }).addTo(map);
+      unitLayer = geoJSON(unit, { style: { color: "#2e7d32", weight: 2, fillOpacity: 0.05 }, interactive: false }).addTo(map);
       unitLayer.eachLayer((l) => l.getElement() && l.getElement().setAttribute("data-code", code));
       map.fitBounds(unitLayer.getBounds(), { padding: [10, 10] });
     } catch (error) { console.warn(error); }
@@ -126,13 +140,13 @@
     try { route = await getJson(url); } catch (error) { return; }
     if (routeLayer) routeLayer.remove();
     routeLayer = L.layerGroup().addTo(map);
-    L.geoJSON(route, { style: { color: "#1f6fb2", weight: 3, dashArray: route.properties.follows_roads ? null : "6 6" }, interactive: false }).addTo(routeLayer);
+    geoJSON(route, { style: { color: "#1f6fb2", weight: 3, dashArray: route.properties.follows_roads ? null : "6 6" }, interactive: false }).addTo(routeLayer);
     const list = $("route-stops");
     list.innerHTML = "";
     for (const stop of route.properties.stops) {
       const p = stop.properties;
       const [lon, lat] = stop.geometry.coordinates;
-      L.marker([lat, lon], { icon: L.divIcon({ className: "stop-number", html: String(p.order) }) }).addTo(routeLayer);
+      L.marker(toMap(lon, lat), { icon: L.divIcon({ className: "stop-number", html: String(p.order) }) }).addTo(routeLayer);
       const item = document.createElement("li");
       item.textContent = p.address + " · " + Math.round(p.leg_m) + " m" + (p.overdue_days ? " · +" + p.overdue_days + "d" : "");
       list.appendChild(item);
@@ -142,7 +156,7 @@
   }
 
   map.on("click", (event) => {
-    chosen = [event.latlng.lng, event.latlng.lat];
+    chosen = fromMap(event.latlng);
     if (chosenMarker) chosenMarker.remove();
     chosenMarker = L.circleMarker(event.latlng, { radius: 8, color: "#b3261e" }).addTo(map);
     $("where").textContent = text.tapped;
@@ -151,7 +165,7 @@
   if ("geolocation" in navigator) {
     navigator.geolocation.watchPosition((pos) => {
       position = [pos.coords.longitude, pos.coords.latitude];
-      const latlng = [pos.coords.latitude, pos.coords.longitude];
+      const latlng = toMap(position[0], position[1]);
       if (!me) me = L.circleMarker(latlng, { radius: 7, color: "#fff", weight: 2, fillColor: "#1a73e8", fillOpacity: 1 }).addTo(map);
       else me.setLatLng(latlng);
       fixes.push({ t: new Date(pos.timestamp).toISOString(), lon: position[0], lat: position[1], accuracy: pos.coords.accuracy });
