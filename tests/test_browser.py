@@ -289,7 +289,7 @@ def test_field_page_on_a_gcj02_basemap_stores_wgs84_positions(
     shown = coords.wgs84_to_gcj02(*gps)
     assert marker_at("#1a73e8") == pytest.approx([float(shown[0]), float(shown[1])], abs=1e-7)
 
-    def log_incident(tap=False):
+    def log_incident(tap=False, stored_before=0):
         page.click("#log-incident")
         tapped = None
         if tap:
@@ -299,8 +299,10 @@ def test_field_page_on_a_gcj02_basemap_stores_wgs84_positions(
             tapped = marker_at("#b3261e")
         page.select_option("#item", "0201")
         page.click("#send")
-        page.wait_for_selector("#outbox[data-waiting='0']")
-        page.wait_for_function("document.querySelectorAll('#incidents li.sent').length > 0")
+        page.wait_for_function(  # listed from the server: stored
+            "(n) => document.querySelectorAll('#incidents li.sent').length > n",
+            arg=stored_before,
+        )
         return tapped
 
     log_incident()  # at my position
@@ -308,7 +310,7 @@ def test_field_page_on_a_gcj02_basemap_stores_wgs84_positions(
     assert (at_position.location.x, at_position.location.y) == pytest.approx(gps, abs=1e-7)
     connections.close_all()
 
-    tapped = log_incident(tap=True)
+    tapped = log_incident(tap=True, stored_before=1)
     at_tap = Incident.objects.exclude(pk=at_position.pk).get()
     expected = coords.gcj02_to_wgs84(*tapped)
     assert (at_tap.location.x, at_tap.location.y) == pytest.approx(
