@@ -4,6 +4,8 @@
 # the second time: every step checks before it acts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+die() { echo "bootstrap: $*" >&2; exit 1; }
+trap 'echo "bootstrap: stopped: the step above failed (line $LINENO); fix it and run the command again." >&2' ERR
 
 APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev
               gettext chromium fonts-wqy-microhei nodejs npm)
@@ -21,20 +23,27 @@ fi
 read -r -a missing <<<"${missing[*]:-}"
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "bootstrap: installing system packages: ${missing[*]}"
-  as_root apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  [ "$(id -u)" = 0 ] || command -v sudo >/dev/null || die "missing system packages (${missing[*]}) and no sudo: install them as root."
+  as_root apt-get update -q || die "apt-get update failed: check the network or the Debian mirror."
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" \
+    || die "apt-get could not install ${missing[*]}."
 fi
 
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv"
-  "$PYTHON" -m venv .venv
+  "$PYTHON" -m venv .venv || die "$PYTHON -m venv failed: install python3-venv (Python 3.11)."
 fi
-stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+# Exactly the locked versions, each checked against its hash (requirements/*.txt are made by
+# `make lock` from pyproject.toml). The checkout itself goes on the path by a .pth file: the
+# project is run from here, never built, so no unpinned build tool is fetched.
+stamp=.venv/.installed-$(cat requirements/dev.txt | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-  echo "bootstrap: installing the project into .venv"
-  .venv/bin/pip install -q -U pip
-  .venv/bin/pip install -q -e '.[dev]'
+  echo "bootstrap: installing the locked Python packages into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check --require-hashes --no-deps -r requirements/dev.txt \
+    || die "pip could not install requirements/dev.txt (see above): check that PyPI (or your mirror, PIP_INDEX_URL) is reachable."
+  site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  pwd -P > "$site/wangge-checkout.pth"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
@@ -42,7 +51,7 @@ fi
 npm_stamp=node_modules/.installed-$(sha1sum package-lock.json | cut -c1-12)
 if [ ! -f "$npm_stamp" ]; then
   echo "bootstrap: installing front-end assets from npm"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error || die "npm ci failed: check that the npm registry is reachable."
   rm -f node_modules/.installed-*
   touch "$npm_stamp"
 fi
