@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 PY := .venv/bin/python
 
-.PHONY: run dev test bench stop bootstrap lint format lock backup restore worker
+.PHONY: run dev test bench stop bootstrap lint format lock backup restore
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -32,15 +32,15 @@ bench: bootstrap
 	@$(PY) -c "import spopt, gerrychain, elkai, ortools, locust" 2>/dev/null \
 		|| .venv/bin/pip install -q --require-hashes -r requirements/bench.txt
 	@export DJANGO_SETTINGS_MODULE=config.settings.local; \
-	scripts/with_db.sh --db wangge_bench bash -c '$(PY) bench/assign_households.py && \
+	scripts/with_db.sh --db wangge_bench bash -c '$(PY) bench/bench_database.py && $(PY) bench/assign_households.py && \
 		$(PY) bench/microgrids.py && $(PY) bench/routes.py && $(PY) bench/intake.py'
 
 backup: bootstrap
 	@scripts/with_db.sh $(PY) manage.py backup $(BACKUP_ARGS)
 
 restore: bootstrap
-	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=var/backups/wangge-....tar" >&2; exit 2; }
-	@scripts/with_db.sh $(PY) manage.py restore "$(ARCHIVE)"
+	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=var/backups/wangge-....tar [RESTORE_ARGS=\"--database-url ... --media-root ...\"]" >&2; exit 2; }
+	@scripts/with_db.sh $(PY) manage.py restore "$(ARCHIVE)" $(RESTORE_ARGS)
 
 stop:
 	@scripts/db.sh stop
