@@ -2,13 +2,13 @@
 revert, and batch jobs. Thin: every action is one service call."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from core.parsers import JSONParser
 from gis import selectors, services
 from gis.api import params
 from gis.models import MicroGridDivision, MicroGridJob
@@ -200,6 +200,11 @@ class DivisionList(GenericAPIView):
         grid = self.request.query_params.get("grid")
         return qs.filter(grid__code=grid) if grid else qs
 
+    @extend_schema(
+        parameters=[OpenApiParameter("grid", str, description="only this grid's divisions")],
+        responses={200: DivisionSerializer(many=True)},
+        filters=False,
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -225,8 +230,8 @@ class JobList(_PlanningView):
 
     @extend_schema(
         responses={202: JobSerializer},
-        description="Re-divide every grid under a village or township in the background; poll "
-        "the job for its progress and its report.",
+        description="Re-divide every grid under a village or township on the task worker; "
+        "poll the job for its progress and its report (it stays `queued` while no worker runs).",
     )
     def post(self, request):
         data = self.valid(request)
@@ -264,6 +269,7 @@ class MergeSmallGrids(_PlanningView):
 
     @extend_schema(
         responses={200: GridMergeSerializer(many=True)},
+        filters=False,  # a list answer, but nothing to filter
         description="Merge the grids under this village or township whose household count fell "
         "below min into their longest-bordering neighbour (plan only unless commit).",
     )
