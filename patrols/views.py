@@ -63,6 +63,7 @@ def service_worker(request):
             "leaflet/leaflet.js",
             "vendor/gcoord/gcoord.global.prod.js",
             "wangge/site.css",
+            "wangge/site.js",
             "wangge/field.js",
             "wangge/icons/wangge-192.png",
         )

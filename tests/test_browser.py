@@ -101,7 +101,7 @@ def test_grid_worker_sees_households_of_their_grid(territory, live_server, brows
     page.click("#drill-down")
     page.wait_for_selector("path.unit-microgrid")
     page.wait_for_function(
-        "document.querySelectorAll('path.leaflet-interactive:not([data-code])').length >= 2"
+        "() => document.querySelectorAll('path.leaflet-interactive:not([data-code])').length >= 2"
     )
     markers = page.locator("path.leaflet-interactive:not([data-code])").count()
     assert markers == 2  # the two households of grid A1a, as circle markers
@@ -128,11 +128,11 @@ def test_language_switcher_changes_the_interface(territory, live_server, browser
     login(page, live_server, "grid_worker")
     assert page.title() == "Territory map"
     page.select_option("#language-form select", "zh-hans")
-    page.wait_for_function("document.title === '辖区地图'")
+    page.wait_for_function("() => document.title === '辖区地图'")
     page.wait_for_selector("#map[data-loaded]")
     assert "我的辖区" in page.inner_text("#breadcrumb")
     page.select_option("#language-form select", "en")
-    page.wait_for_function("document.title === 'Territory map'")
+    page.wait_for_function("() => document.title === 'Territory map'")
 
 
 def test_planner_previews_adjusts_and_commits_micro_grids(territory, live_server, browser):
@@ -161,7 +161,7 @@ def test_planner_previews_adjusts_and_commits_micro_grids(territory, live_server
     page.click("#parts tr[data-part='1']")
     page.click("#parts tr[data-part='2']")
     page.click("#merge")
-    page.wait_for_function("document.querySelectorAll('path.proposal-part').length === 4")
+    page.wait_for_function("() => document.querySelectorAll('path.proposal-part').length === 4")
     assert "all within the bounds" in page.inner_text("#summary")
     # Lock micro-grid 1 and re-run the rest: it stays, locked, with its households.
     kept = page.inner_text("#parts tr[data-part='1'] td:nth-child(2)")
@@ -169,7 +169,7 @@ def test_planner_previews_adjusts_and_commits_micro_grids(territory, live_server
     page.click("#lock")
     page.wait_for_selector("#parts tr:has-text('🔒')")
     page.click("#rerun")
-    page.wait_for_function("document.getElementById('message').textContent === ''")
+    page.wait_for_function("() => document.getElementById('message').textContent === ''")
     locked = page.locator("#parts tr:has-text('🔒')")
     assert locked.count() == 1 and locked.locator("td:nth-child(2)").inner_text() == kept
     assert "all within the bounds" in page.inner_text("#summary")

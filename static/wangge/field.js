@@ -142,11 +142,14 @@
     routeLayer = L.layerGroup().addTo(map);
     geoJSON(route, { style: { color: "#1f6fb2", weight: 3, dashArray: route.properties.follows_roads ? null : "6 6" }, interactive: false }).addTo(routeLayer);
     const list = $("route-stops");
-    list.innerHTML = "";
+    list.replaceChildren();
     for (const stop of route.properties.stops) {
       const p = stop.properties;
       const [lon, lat] = stop.geometry.coordinates;
-      L.marker(toMap(lon, lat), { icon: L.divIcon({ className: "stop-number", html: String(p.order) }) }).addTo(routeLayer);
+      // An element, not a string: Leaflet would parse a string as HTML.
+      const number = document.createElement("span");
+      number.textContent = String(p.order);
+      L.marker(toMap(lon, lat), { icon: L.divIcon({ className: "stop-number", html: number }) }).addTo(routeLayer);
       const item = document.createElement("li");
       item.textContent = p.address + " · " + Math.round(p.leg_m) + " m" + (p.overdue_days ? " · +" + p.overdue_days + "d" : "");
       list.appendChild(item);
@@ -252,7 +255,7 @@
     badge.dataset.waiting = String(waiting.filter((r) => !r.failed).length);
     badge.textContent = waiting.length ? waiting.length + " " + text.waiting : "";
     const list = $("incidents");
-    list.innerHTML = "";
+    list.replaceChildren();
     for (const record of waiting) {
       const item = document.createElement("li");
       item.className = record.failed ? "failed" : "queued";

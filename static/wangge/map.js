@@ -16,6 +16,14 @@
   let selected = null;
   const trail = []; // [{code, name}] from the top of the territory down
 
+  // Names and addresses are typed by people: Leaflet would parse a string tooltip as HTML, so
+  // it gets an element whose text is set, never markup.
+  function label(value) {
+    const span = document.createElement("span");
+    span.textContent = value;
+    return span;
+  }
+
   async function fetchAll(url) {
     const features = [];
     let next = url;
@@ -42,7 +50,7 @@
     layer = L.geoJSON({ type: "FeatureCollection", features: features }, {
       style: (f) => styleFor(f, false),
       onEachFeature: (feature, shape) => {
-        shape.bindTooltip(feature.properties.name + " (" + feature.properties.households + ")");
+        shape.bindTooltip(label(feature.properties.name + " (" + feature.properties.households + ")"));
         shape.on("click", () => select(feature, shape));
       },
     }).addTo(map);
@@ -75,7 +83,7 @@
       [text.area, (p.area_m2 / 1e6).toFixed(2) + " km²"],
     ];
     const info = document.getElementById("unit-info");
-    info.innerHTML = "";
+    info.replaceChildren();
     const title = document.createElement("h2");
     title.textContent = p.name;
     info.appendChild(title);
@@ -106,13 +114,13 @@
     const features = await fetchAll("/api/households/?grid=" + encodeURIComponent(code) + "&crs=" + config.crs);
     pointLayer = L.geoJSON({ type: "FeatureCollection", features: features }, {
       pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 4, color: "#333", weight: 1, fillColor: "#ffb300", fillOpacity: 0.9 }),
-      onEachFeature: (f, marker) => marker.bindTooltip(f.properties.address + " · " + f.properties.head_name),
+      onEachFeature: (f, marker) => marker.bindTooltip(label(f.properties.address + " · " + f.properties.head_name)),
     }).addTo(map);
   }
 
   function renderTrail() {
     const nav = document.getElementById("breadcrumb");
-    nav.innerHTML = "";
+    nav.replaceChildren();
     const root = document.createElement("a");
     root.textContent = text.territory;
     root.onclick = () => { trail.length = 0; renderTrail(); show("/api/units/?top=1", true); };

@@ -21,6 +21,14 @@
   let partsLayer = null;
   let selected = []; // part numbers, at most two
 
+  // Unit names are typed by people: Leaflet would parse a string tooltip as HTML, so it gets
+  // an element whose text is set, never markup.
+  function label(value) {
+    const span = document.createElement("span");
+    span.textContent = value;
+    return span;
+  }
+
   function say(message, isError) {
     const box = $("message");
     box.textContent = message || "";
@@ -77,7 +85,7 @@
       style: (f) => styleFor(f, false),
       onEachFeature: (f, shape) => {
         const p = f.properties;
-        shape.bindTooltip("#" + p.number + " · " + p.households + " " + text.households + " · " + p.polsby_popper.toFixed(2));
+        shape.bindTooltip(label("#" + p.number + " · " + p.households + " " + text.households + " · " + p.polsby_popper.toFixed(2)));
         shape.on("click", () => toggle(p.number));
       },
     }).addTo(map);
@@ -88,7 +96,7 @@
     });
     if (households) households.bringToFront();
     const count = data.features.length;
-    $("summary").innerHTML = "";
+    $("summary").replaceChildren();
     const line = document.createElement("p");
     line.id = "summary-line";
     line.textContent = count + " " + text.microGrids + " · " + (data.all_in_bounds ? text.allInBounds : text.outOfBounds) +
@@ -99,7 +107,7 @@
       const p = document.createElement("p"); p.className = "hint"; p.textContent = note; $("summary").appendChild(p);
     }
     const body = document.querySelector("#parts tbody");
-    body.innerHTML = "";
+    body.replaceChildren();
     for (const f of data.features) {
       const p = f.properties;
       const row = document.createElement("tr");
@@ -191,7 +199,7 @@
     proposal = null;
     if (partsLayer) partsLayer.remove();
     $("parts").hidden = true;
-    $("summary").innerHTML = "";
+    $("summary").replaceChildren();
     refreshButtons();
     await showCurrent();
     await loadDivisions();
@@ -202,7 +210,7 @@
     const features = await fetchAll("/api/units/?level=microgrid&parent=" + encodeURIComponent(grid));
     partsLayer = L.geoJSON({ type: "FeatureCollection", features: features }, {
       style: (f, i) => ({ color: "#6a1b9a", weight: 2, fillColor: "#6a1b9a", fillOpacity: 0.15 }),
-      onEachFeature: (f, shape) => shape.bindTooltip(f.properties.name + " · " + f.properties.households + " " + text.households),
+      onEachFeature: (f, shape) => shape.bindTooltip(label(f.properties.name + " · " + f.properties.households + " " + text.households)),
     }).addTo(map);
     partsLayer.eachLayer((shape) => {
       const element = shape.getElement();
@@ -214,7 +222,7 @@
   async function loadDivisions() {
     const page = await api("GET", "/api/microgrid-divisions/?grid=" + encodeURIComponent(grid));
     const box = $("divisions");
-    box.innerHTML = "";
+    box.replaceChildren();
     for (const d of page.results.slice(0, 5)) {
       const row = document.createElement("p");
       row.className = "division";
