@@ -3,6 +3,7 @@ incident pins. Thin views; every read starts from a scoped selector."""
 
 import datetime
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -12,15 +13,16 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.parsers import JSONParser
 from gis import coords
 from gis.api.params import crs_param as _crs
 from gis.api.params import refuse_large_upload
 from gis.models import HOUSEHOLD_FLAGS
 
-from . import selectors, services, tracks
+from . import photos, selectors, services, tracks, uploads
 from .gpx import GPXError, fixes_from_gpx
 from .models import Incident
 
@@ -32,12 +34,22 @@ def _out(lon, lat, crs):
     return [round(x, 7), round(y, 7)]
 
 
+def _refused(status_code: int, problems: dict) -> Response:
+    return Response({"detail": "nothing was written", "errors": problems}, status=status_code)
+
+
 class PatrolErrorMixin:
     def handle_exception(self, exc):
-        if isinstance(exc, services.Conflict):
-            return Response({"detail": "nothing was written", "errors": exc.problems}, status=409)
         if isinstance(exc, services.PatrolError):
-            return Response({"detail": "nothing was written", "errors": exc.problems}, status=400)
+            response = _refused(exc.status, exc.problems)
+            if exc.status == 503:
+                response["Retry-After"] = "300"
+            return response
+        # Raised while the body is parsed (during authentication, by the CSRF check, too).
+        if isinstance(exc, RequestDataTooBig):
+            return _refused(413, {"body": "the form fields are too large"})
+        if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+            return _refused(400, {"body": str(exc) or "too many fields or files"})
         return super().handle_exception(exc)
 
 
@@ -299,6 +311,7 @@ class CategorySerializer(serializers.Serializer):
 class Categories(GenericAPIView):
     serializer_class = CategorySerializer
 
+    @extend_schema(responses={200: CategorySerializer(many=True)}, filters=False)
     def get(self, request):
         """The incident catalogue: categories (parent null) and their items."""
         return Response(self.get_serializer(selectors.catalogue(), many=True).data)
@@ -388,10 +401,25 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
     serializer_class = IncidentCreateSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     pagination_class = IncidentPages
+    upload_guard = None
+
+    def initial(self, request, *args, **kwargs):
+        # Before authentication: with a session, the CSRF check parses the form.
+        if request.method == "POST" and not hasattr(request._request, "_files"):
+            self.upload_guard = uploads.guard_incident_upload(
+                request._request,
+                may_upload=lambda user: selectors.may_log_incidents(user=user),
+                declared=MAX_UPLOAD,
+                per_file=photos.MAX_BYTES,
+                total=MAX_UPLOAD,
+                max_files=services.MAX_PHOTOS,
+            )
+        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         parameters=[CRS_PARAM, OpenApiParameter("mine", bool), OpenApiParameter("grid", str)],
         responses={200: OpenApiTypes.OBJECT},
+        operation_id="incidents_list",
     )
     def get(self, request):
         """Incidents in your territory (GeoJSON), newest first."""
@@ -420,9 +448,17 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
     def post(self, request):
         """Log an incident (multipart, with up to 6 photos). 201 when stored, 200 when this id
         was stored before (a retry: nothing is stored twice), 409 when the id is someone
-        else's."""
+        else's. Who may not log incidents gets a 403 before the body is read; photos
+        are streamed to disk under hard limits (413) and decoded only where the user
+        patrols."""
+        if not selectors.may_log_incidents(user=request.user):
+            raise services.Forbidden({"role": uploads.NOT_A_PATROL})
         refuse_large_upload(request, "photos", MAX_UPLOAD)
-        v = INCIDENT_FIELDS.run_validation(request.data)
+        data = request.data
+        refusal = self.upload_guard.refused if self.upload_guard else None
+        if refusal is not None:
+            raise _REFUSALS[refusal.status]({refusal.field: refusal.reason})
+        v = INCIDENT_FIELDS.run_validation(data)
         files = [(f.name, f.read()) for f in request.FILES.getlist("photos")]
         try:
             result = services.incident_create(
@@ -437,8 +473,8 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
                 observed_at=v.get("observed_at"),
                 photo_files=files,
             )
-        except services.photos.PhotoError as exc:
-            raise ValidationError({"photos": [str(exc)]}) from exc
+        except photos.PhotoError as exc:
+            raise services.PatrolError({"photos": str(exc)}) from exc
         if result.created:
             body = incident_json(result.incident, request, placement=result.placement)
         else:
@@ -450,7 +486,15 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
         )
 
 
+_REFUSALS = {
+    400: services.PatrolError,
+    403: services.Forbidden,
+    413: services.TooLarge,
+}
+
+
 class IncidentDetail(GenericAPIView):
+    @extend_schema(parameters=[CRS_PARAM], responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk):
         incident = selectors.incident_for_user(user=request.user, pk=pk)
         return Response(incident_json(incident, request, _crs(request)))
@@ -465,4 +509,8 @@ class IncidentPhotoFile(GenericAPIView):
         if record is None:
             raise Http404("no such photo")
         file = record.thumbnail if request.query_params.get("thumbnail") else record.image
-        return FileResponse(file.open("rb"), content_type="image/jpeg")
+        try:
+            handle = file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404("the photo file is missing") from exc
+        return FileResponse(handle, content_type="image/jpeg")

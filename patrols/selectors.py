@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -312,3 +312,32 @@ def placement_params(*, x: float, y: float, user) -> dict:
 
 def catalogue():
     return IncidentCategory.objects.filter(active=True).select_related("parent").order_by("code")
+
+
+def may_log_incidents(*, user) -> bool:
+    """Whether the user patrols anywhere (where exactly is the intake statement's check)."""
+    j = jurisdiction_for(user=user)
+    return j.everything or bool(j.patrol_paths)
+
+
+def tracks_for_user(*, user):
+    """GPS tracks with a fix in a grid of the user's territory (those who see its incidents:
+    the workers and their superiors), and the user's own: where a worker walked is for them."""
+    j = jurisdiction_for(user=user)
+    tracks = Track.objects.select_related("worker")
+    if j.everything:
+        return tracks
+    walked_here = TrackFix.objects.filter(
+        track=OuterRef("pk"), grid__in=Unit.objects.in_subtree(j.incident_paths)
+    )
+    return tracks.filter(Q(worker=user) | Q(Exists(walked_here)))
+
+
+def patrol_points_for_user(*, user):
+    """Points of interest inside the user's territory (the current boundaries of its tops)."""
+    j = jurisdiction_for(user=user)
+    if j.everything:
+        return PatrolPoint.objects.all()
+    tops = [p for p in j.paths if not any(p.startswith(q + "/") for q in j.paths)]
+    holding = Unit.objects.current().filter(path__in=tops, boundary__covers=OuterRef("location"))
+    return PatrolPoint.objects.filter(Exists(holding))

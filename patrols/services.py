@@ -3,6 +3,9 @@ writes nothing. A worker writes only within the grids they patrol."""
 
 import contextlib
 import datetime
+import errno
+import logging
+import posixpath
 import uuid
 from dataclasses import dataclass, field
 
@@ -10,7 +13,7 @@ import numpy as np
 import psycopg
 from django.contrib.gis.geos import LineString, Point
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from gis import coords
@@ -33,9 +36,12 @@ MAX_FIXES = 20_000
 VISIT_RADIUS_M = 30.0
 VISIT_MIN_STAY = datetime.timedelta(minutes=3)
 SEVERITIES = frozenset(Incident.Severity.values)
+log = logging.getLogger(__name__)
 
 
 class PatrolError(Exception):
+    status = 400
+
     def __init__(self, problems: dict[str, str]):
         self.problems = problems
         super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
@@ -43,6 +49,41 @@ class PatrolError(Exception):
 
 class Conflict(PatrolError):
     """The id is taken by something else (another worker's incident): HTTP 409."""
+
+    status = 409
+
+
+class Forbidden(PatrolError):
+    """The user's roles do not allow the action anywhere: HTTP 403."""
+
+    status = 403
+
+
+class TooLarge(PatrolError):
+    status = 413
+
+
+class PhotoStoreFull(PatrolError):
+    """The photo directory's disk (or quota) is full: HTTP 507, the phone sends it again later."""
+
+    status = 507
+
+
+class PhotoStoreUnavailable(PatrolError):
+    """The photo directory cannot be written (read-only, no permission): HTTP 503."""
+
+    status = 503
+
+
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _photo_store_error(exc: OSError) -> PatrolError:
+    if exc.errno in _DISK_FULL:
+        return PhotoStoreFull({"photos": "the photo store is full; nothing was stored"})
+    why = "is read-only" if exc.errno in _READ_ONLY else f"failed ({exc.strerror or exc})"
+    return PhotoStoreUnavailable({"photos": f"the photo store {why}; nothing was stored"})
 
 
 def _position(lon, lat, crs: str) -> tuple[float, float]:
@@ -105,7 +146,17 @@ def incident_create(
         raise PatrolError({"item": f"unknown item {item_code!r} (see /api/incident-categories/)"})
     if severity not in SEVERITIES:
         raise PatrolError({"severity": f"expected one of {sorted(SEVERITIES)}"})
-    processed = [photos.process(data, name=name) for name, data in photo_files]
+    if photo_files:
+        # Decoding is the costly step: nobody gets it where they may not log an incident.
+        # The statement below checks again, atomically with the insert.
+        _patrolled_placement(x=x, y=y, user=user)
+        headers = photos.check(photo_files)
+        processed = [
+            photos.process(data, name=name, header=header)
+            for (name, data), header in zip(photo_files, headers, strict=True)
+        ]
+    else:
+        processed = []
     incident = Incident(
         id=incident_id,
         reporter=user,
@@ -123,20 +174,34 @@ def incident_create(
     ):
         row = _place_and_insert(incident, x=x, y=y, actor=user, at=now, photos=len(processed))
         if row is None:
-            raise PatrolError({"location": "this point lies in no grid"})
+            raise PatrolError(_NO_GRID)
         placement, stored = selectors.Placement(*row[:7]), row[7]
         if not placement.patrolled:
-            raise PatrolError({"location": "this point lies outside the grids you patrol"})
+            raise PatrolError(_NOT_PATROLLED)
         if not stored:
             existing = Incident.objects.filter(pk=incident_id).first()
         else:
             added = _attach(incident, processed, written, known=set()) if processed else 0
     if not stored:
-        return _incident_retry(existing, user=user, photo_files=photo_files)
+        return _incident_retry(existing, user=user, processed=processed)
     incident.grid_id, incident.micro_grid_id = placement.grid_id, placement.micro_grid_id
     incident.territory_path = placement.path
     incident._state.adding = False
     return IncidentResult(incident, True, added, placement)
+
+
+_NO_GRID = {"location": "this point lies in no grid"}
+_NOT_PATROLLED = {"location": "this point lies outside the grids you patrol"}
+
+
+def _patrolled_placement(*, x: float, y: float, user) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(selectors.PLACEMENT_SQL, selectors.placement_params(x=x, y=y, user=user))
+        row = cursor.fetchone()
+    if row is None:
+        raise PatrolError(_NO_GRID)
+    if not row[6]:
+        raise PatrolError(_NOT_PATROLLED)
 
 
 # Place, check and insert in one statement: the incident row and its 'created' event are
@@ -192,10 +257,9 @@ def _place_and_insert(incident: Incident, *, x: float, y: float, actor, at, phot
         return cursor.fetchone()
 
 
-def _incident_retry(existing: Incident, *, user, photo_files) -> IncidentResult:
+def _incident_retry(existing: Incident, *, user, processed) -> IncidentResult:
     if existing.reporter_id != user.pk:
         raise Conflict({"id": "this id belongs to another incident"})
-    processed = [photos.process(data, name=name) for name, data in photo_files]
     with _photo_files_removed_on_failure() as written, transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=existing.pk)
         if (
@@ -213,17 +277,45 @@ def _incident_retry(existing: Incident, *, user, photo_files) -> IncidentResult:
 
 @contextlib.contextmanager
 def _photo_files_removed_on_failure():
-    """The list `_attach` records the files it writes in. Files are written before their rows
-    commit and a file system has no rollback: when the transaction fails (a row refused, the
-    commit's deferred checks), the files it wrote are deleted. Inside an outer transaction
-    that rolls back later, they stay (Django has no rollback hook)."""
+    """The list `_attach` records the files it writes in, as (storage, name). Files are
+    written before their rows commit and a file system has no rollback: when the transaction
+    fails (a row refused, the commit's deferred checks, a full disk), the files it wrote are
+    deleted, with a file a failed write left half-made (or empty), and the incident's folder
+    when nothing else is in it. Inside an outer transaction that rolls back later, they stay
+    (Django has no rollback hook)."""
     written: list = []
     try:
         yield written
     except BaseException:
-        for field_file in written:
-            field_file.storage.delete(field_file.name)
+        folders = {}
+        for storage, name in written:
+            folders[(id(storage), posixpath.dirname(name))] = (storage, posixpath.dirname(name))
+            try:
+                storage.delete(name)
+            except OSError:
+                log.exception("could not delete the photo file %s of a failed write", name)
+        for storage, folder in folders.values():
+            with contextlib.suppress(OSError, ValueError):
+                if folder and storage.exists(folder) and storage.listdir(folder) == ([], []):
+                    storage.delete(folder)
         raise
+
+
+def _store(field_file, filename: str, data: bytes, written: list) -> None:
+    """Save one file of a photo row. Its name is recorded before the write: a write that
+    fails (ENOSPC) has already created the file."""
+    storage, max_length = field_file.storage, field_file.field.max_length
+    name = storage.get_available_name(
+        field_file.field.generate_filename(field_file.instance, filename), max_length=max_length
+    )
+    written.append((storage, name))
+    try:
+        stored = storage.save(name, ContentFile(data), max_length=max_length)
+    except OSError as exc:
+        raise _photo_store_error(exc) from exc
+    if stored != name:  # taken meanwhile: the storage chose another name
+        written.append((storage, stored))
+    setattr(field_file.instance, field_file.field.attname, stored)
 
 
 def _attach(incident: Incident, processed: list[photos.Photo], written: list, known=None) -> int:
@@ -240,10 +332,8 @@ def _attach(incident: Incident, processed: list[photos.Photo], written: list, kn
             height=photo.height,
             original_format=photo.original_format,
         )
-        record.image.save("photo.jpg", ContentFile(photo.jpeg), save=False)
-        written.append(record.image)
-        record.thumbnail.save("thumb.jpg", ContentFile(photo.thumbnail), save=False)
-        written.append(record.thumbnail)
+        _store(record.image, "photo.jpg", photo.jpeg, written)
+        _store(record.thumbnail, "thumb.jpg", photo.thumbnail, written)
         record.save()
         incident.__dict__.setdefault("_new_photos", []).append(record)
         added += 1
@@ -281,7 +371,7 @@ def track_upload(*, user, client_id: uuid.UUID, fixes: list[tracks.Fix]) -> Trac
     with the same client id is stored once."""
     existing = Track.objects.filter(worker=user, client_id=client_id).first()
     if existing is not None:
-        return TrackResult(existing, False, existing.fixes_dropped, list(existing.visit_set.all()))
+        return _track_resent(existing)
     if not fixes:
         raise PatrolError({"fixes": "the batch holds no fixes"})
     if len(fixes) > MAX_FIXES:
@@ -303,7 +393,27 @@ def track_upload(*, user, client_id: uuid.UUID, fixes: list[tracks.Fix]) -> Trac
     stays = tracks.detect_stays(
         checked.kept, targets, radius_m=VISIT_RADIUS_M, min_stay=VISIT_MIN_STAY
     )
+    try:
+        track, visits = _track_insert(user, client_id, checked, in_unit, households, stays)
+    except IntegrityError as exc:
+        # The same batch sent twice at once: both passed the lookup above, the unique
+        # constraint let one insert through and this one waited for it to commit. Answer as
+        # for a resend.
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != (
+            "track_once_per_batch"
+        ):
+            raise
+        return _track_resent(Track.objects.get(worker=user, client_id=client_id))
+    return TrackResult(track, True, checked.dropped, visits)
+
+
+def _track_resent(track: Track) -> TrackResult:
+    return TrackResult(track, False, track.fixes_dropped, list(track.visit_set.all()))
+
+
+def _track_insert(user, client_id, checked, in_unit, households, stays):
     kept = checked.kept
+    # A savepoint inside a caller's transaction: a refused insert leaves that one usable.
     with transaction.atomic():
         track = Track.objects.create(
             worker=user,
@@ -336,7 +446,7 @@ def track_upload(*, user, client_id: uuid.UUID, fixes: list[tracks.Fix]) -> Trac
             )
             for s in stays
         )
-    return TrackResult(track, True, checked.dropped, visits)
+    return track, visits
 
 
 def _unit_of(fix: tracks.Fix, units: list[Unit]) -> Unit | None:

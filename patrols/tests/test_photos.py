@@ -57,3 +57,21 @@ def test_other_image_formats_are_refused():
     Image.new("RGB", (10, 10)).save(out, "GIF")
     with pytest.raises(photos.PhotoError, match="GIF is not accepted"):
         photos.process(out.getvalue())
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_headers_over_the_pixel_caps_are_refused_before_decoding(monkeypatch):
+    from patrols.tests.test_api import png_header
+
+    def never(*args, **kwargs):
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(photos, "_decode", never)
+    for width, height in [(10_000, 10_000), (6_000, 5_000)]:
+        data = png_header(width, height).getvalue()
+        with pytest.raises(photos.PhotoError, match="over the 24 megapixel limit"):
+            photos.check([("huge.png", data)])
+    each = png_header(5_000, 4_000).getvalue()
+    assert photos.check([("a.png", each)] * 3)[0].pixels == 20_000_000  # 60 MP in all: fine
+    with pytest.raises(photos.PhotoError, match="80 megapixels in all"):
+        photos.check([("a.png", each)] * 4)
