@@ -10,7 +10,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +34,35 @@ def subtree_q(field: str, paths) -> Q:
     for path in paths:
         condition |= Q(**{field: path}) | Q(**{f"{field}__startswith": f"{path}/"})
     return condition
+
+
+class Versioned(models.Model):
+    """An edit counter, raised by the database on every save, so that a writer who read version
+    n can be refused when the row has moved on (ETag/If-Match in the API, a hidden field in the
+    admin) instead of silently overwriting someone else's change. Derived columns set by SQL
+    (a household's grid, by the assignment trigger) are not edits and do not raise it."""
+
+    version = models.PositiveIntegerField(
+        _("edit version"), default=1, db_default=1, editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            return super().save(*args, **kwargs)
+        # Raised in the UPDATE itself: an instance loaded before another save still moves the
+        # version past the other writer's instead of writing the same number again.
+        previous, self.version = self.version, F("version") + 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        try:
+            super().save(*args, **kwargs)
+        except BaseException:
+            self.version = previous
+            raise
+        self.refresh_from_db(fields=["version"])
 
 
 class UnitQuerySet(models.QuerySet):
@@ -65,9 +94,10 @@ class UnitQuerySet(models.QuerySet):
         return self.filter(boundary__bboverlaps=bbox_polygon)
 
 
-class Unit(models.Model):
+class Unit(Versioned):
     """One version of a territorial unit (city ... micro-grid). A boundary change never edits a
-    row: it closes the old version (valid_to) and adds a new one with the same code."""
+    row: it closes the old version (valid_to) and adds a new one with the same code. (`version`
+    counts edits of this row, e.g. a renaming; it is not the boundary version.)"""
 
     level = models.CharField(_("level"), max_length=16, choices=LevelChoices.choices)
     code = models.CharField(_("division code"), max_length=17)
@@ -149,7 +179,7 @@ class HouseholdQuerySet(models.QuerySet):
         return self.filter(location__coveredby=geometry)
 
 
-class Household(models.Model):
+class Household(Versioned):
     """A household (户) as a point. grid, micro_grid and territory_path are set by the database
     (trigger territory_household_assign) from the current boundaries, on every write and
     whenever a grid or micro-grid boundary changes."""
@@ -213,7 +243,7 @@ class RoleChoices(models.TextChoices):
     RESIDENT = "resident", _("Resident")
 
 
-class RoleAssignment(models.Model):
+class RoleAssignment(Versioned):
     """A user's role over one node of the territory. Held by code, not by version row, so it
     survives boundary changes of that node."""
 

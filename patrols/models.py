@@ -14,13 +14,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis.models import HOUSEHOLD_FLAGS, Household, Unit, subtree_q
+from gis.models import HOUSEHOLD_FLAGS, Household, Unit, Versioned, subtree_q
 
 # The flag a policy row applies to; "default" covers households with no flag.
 POLICY_FLAGS = (*HOUSEHOLD_FLAGS, "default")
 
 
-class VisitPolicy(models.Model):
+class VisitPolicy(Versioned):
     """How often households with a flag are to be visited (the shortest interval of a
     household's flags applies). Seeded with weekly for the elderly living alone, every two
     weeks for key attention, left-behind children and the disabled, monthly otherwise."""
@@ -123,7 +123,7 @@ class RoadSegmentQuerySet(models.QuerySet):
         return self.filter(geometry__bboverlaps=box)
 
 
-class RoadSegment(models.Model):
+class RoadSegment(Versioned):
     """A walkable line of the road network (imported from OpenStreetMap or GeoJSON)."""
 
     geometry = models.LineStringField(srid=4326)  # SRID 4326
@@ -144,7 +144,7 @@ class PatrolPointQuerySet(models.QuerySet):
         return self.filter(location__coveredby=area)
 
 
-class PatrolPoint(models.Model):
+class PatrolPoint(Versioned):
     """A point of interest on the daily round that is not a household: a hazard to watch, a
     facility to check (人地事物: the places and things of the base database)."""
 
@@ -163,7 +163,7 @@ class PatrolPoint(models.Model):
         return self.name
 
 
-class IncidentCategory(models.Model):
+class IncidentCategory(Versioned):
     """The catalogue: categories (parent empty) and their items (事项)."""
 
     code = models.CharField(max_length=20, unique=True)
@@ -188,7 +188,7 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(subtree_q("territory_path", paths))
 
 
-class Incident(models.Model):
+class Incident(Versioned):
     """A geolocated incident (事件) logged by a worker. Its id is made by the phone, so a
     retried submission finds the incident it already created. grid and micro_grid are set by
     the database at insert (trigger patrols_incident_place) to the boundary versions that held
