@@ -6,6 +6,7 @@ import sys
 
 from django.http import HttpResponseServerError, JsonResponse
 from django.template import loader
+from django.views.defaults import page_not_found as django_page_not_found
 
 from .middleware import unavailable_reason, unavailable_response, wants_json
 
@@ -21,3 +22,10 @@ def server_error(request):
             status=500,
         )
     return HttpResponseServerError(loader.get_template("500.html").render({}, request))
+
+
+def page_not_found(request, exception):
+    """A URL that matches no route: JSON for API clients, like every other API answer."""
+    if wants_json(request):
+        return JsonResponse({"detail": "not found", "code": "not_found", "errors": []}, status=404)
+    return django_page_not_found(request, exception)

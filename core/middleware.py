@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 
+import psycopg
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import JsonResponse
@@ -33,9 +34,13 @@ def unavailable_reason(exc: BaseException) -> str | None:
     """Why the database could not serve this request, or None if the error is a bug."""
     if isinstance(exc, RequestTimeout):
         return _("the request took too long and was stopped; nothing was written")
-    if not isinstance(exc, DatabaseError):
+    if isinstance(exc, psycopg.Error):
+        # Raised by the few statements run on psycopg's own cursor (the incident intake).
+        cause = exc
+    elif isinstance(exc, DatabaseError):
+        cause = exc.__cause__
+    else:
         return None
-    cause = exc.__cause__
     sqlstate = getattr(cause, "sqlstate", None)
     if sqlstate in ("57014",):
         return _("the database took too long to answer (a table may be locked); try again")
@@ -43,7 +48,11 @@ def unavailable_reason(exc: BaseException) -> str | None:
         return _("the record is locked by another change; try again")
     if sqlstate in ("40001", "40P01"):
         return _("the change collided with another one; try again")
-    if isinstance(exc, OperationalError | InterfaceError) or sqlstate in RETRYABLE_SQLSTATES:
+    if (
+        isinstance(exc, OperationalError | InterfaceError)
+        or isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError)
+        or sqlstate in RETRYABLE_SQLSTATES
+    ):
         return _("the database is unavailable; try again in a moment")
     return None
 

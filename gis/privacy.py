@@ -11,6 +11,7 @@ plausible numbers of a county, which a plain hash would allow.
 import hashlib
 import hmac
 import re
+import unicodedata
 
 from django.conf import settings
 
@@ -50,11 +51,56 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
+# A prefix is shown only in front of a subscriber number this long (China: 7-8 digits; a
+# mobile's 8 after its network prefix); before anything shorter it would give most of it away.
+_MIN_SUBSCRIBER = 7
+_MAX_TAIL = 4
+
+
 def mask_phone(phone: str) -> str:
-    digits = phone or ""
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    """`phone` with its digits starred but for the part that only says where it rings (a
+    country code, a mobile's network prefix 13x/15x/..., a landline's area code 0377) and the
+    last digits of the subscriber number: at most 4 of them and at most half, so at least half
+    of the subscriber digits are always hidden (138****5678, 0377-****234, ****5678, ***45).
+    Separators stay where they are and the length is kept. Any Unicode digit counts (a
+    full-width １ is a digit too)."""
+    phone = phone or ""
+    positions = [i for i, ch in enumerate(phone) if ch.isdigit()]
+    shown_head = _routing_prefix(phone, positions)
+    subscriber = len(positions) - shown_head
+    shown_tail = min(_MAX_TAIL, subscriber // 2)
+    hidden = set(positions[shown_head : len(positions) - shown_tail])
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(phone))
+
+
+def _routing_prefix(phone: str, positions: list[int]) -> int:
+    """How many leading digits only route the call; 0 when the format is not recognised
+    (then only the tail may show)."""
+    if not positions:
+        return 0
+    digits = "".join(str(unicodedata.digit(phone[i], 0)) for i in positions)
+    # Where each run of digits (a group between separators) starts, as digit indices.
+    starts = [k for k, i in enumerate(positions) if k == 0 or positions[k - 1] != i - 1]
+    ends = [*starts[1:], len(positions)]
+    groups = dict(zip(starts, ends, strict=True))
+    head = 0
+    if phone.lstrip().startswith("+") or digits.startswith("00"):
+        head = 2 if digits.startswith("00") else 0
+        if digits.startswith("86", head):
+            head += 2
+        elif head in groups and groups[head] - head <= 3 and groups[head] < len(positions):
+            head = groups[head]  # a country code written apart: "+1 555 ..."
+        else:
+            return 0
+    national = digits[head:]
+    if len(national) == 11 and national.startswith("1"):
+        head += 3  # a mainland mobile: 1xx network prefix, then 8 subscriber digits
+    elif national.startswith("0"):
+        written = groups.get(head, head) - head
+        head += written if written in (3, 4) else 3 if national[1:2] in ("1", "2") else 4
+    if len(positions) - head < _MIN_SUBSCRIBER:
+        return 0
+    return head
 
 
 def id_number_check_digit(first17: str) -> str:

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from . import assignment, coords, jobs, partition, privacy, proposals, selectors, validity
+from . import assignment, coords, partition, privacy, proposals, selectors, topology, validity
 from .boundary_io import RawFeature
 from .codes import CODE_LENGTH, Level, check_code
 from .geometry import as_multipolygon as geometry_as_multipolygon  # noqa: I001
@@ -26,6 +26,7 @@ from .models import (
     MicroGridJob,
     RoleAssignment,
     Unit,
+    subtree_q,
 )
 from .selectors import jurisdiction_for
 
@@ -67,6 +68,120 @@ class ImportResult:
     repaired: list[str] = field(default_factory=list)
 
 
+# The founding of the People's Republic: no division code in use is older.
+EARLIEST_VALID_FROM = datetime.date(1949, 10, 1)
+# Until future versions are scheduled, a version counts as current from the moment it is
+# written, and its successor must start after it: a date far ahead (9999-12-31) would leave a
+# unit that can be neither retired nor replaced. Further ahead than this is refused as a typo.
+VALID_FROM_HORIZON = datetime.timedelta(days=366)
+
+
+def valid_from_problem(when: datetime.date | datetime.datetime | None) -> str | None:
+    """Why `when` cannot start a version of a unit (None: it can)."""
+    if when is None:
+        return None
+    day = (
+        timezone.localdate(validity.start_of(when)) if isinstance(when, datetime.datetime) else when
+    )
+    if day < EARLIEST_VALID_FROM:
+        return f"{day} is before {EARLIEST_VALID_FROM}: no division code is that old"
+    latest = timezone.localdate() + VALID_FROM_HORIZON
+    if day > latest:
+        return (
+            f"{day} is more than a year ahead (at most {latest}): a new version counts as "
+            "current as soon as it is written, so date it when it takes effect"
+        )
+    return None
+
+
+def _length_problems(where: str, values: dict) -> list[Problem]:
+    """Values longer than their Unit column (the database would refuse them with a DataError)."""
+    problems = []
+    for name, value in values.items():
+        limit = Unit._meta.get_field(name).max_length
+        if value is not None and len(str(value)) > limit:
+            problems.append(
+                Problem(f"{where}.{name}", f"{len(str(value))} characters, at most {limit}")
+            )
+    return problems
+
+
+def _containment_problems(where: str, polygon, parent: Unit, parent_shape) -> list[Problem]:
+    """A unit must lie within its parent; only the coordinate noise of converted files
+    (WANGGE_CONTAINMENT_TOLERANCE_M2, in m²) may stick out."""
+    outside, spot = topology.outside_m2(polygon, parent_shape)
+    if outside <= settings.WANGGE_CONTAINMENT_TOLERANCE_M2:
+        return []
+    return [
+        Problem(
+            f"{where}.geometry",
+            f"{outside:,.1f} m² lie outside its parent {parent.code} ({parent.name}); "
+            f"at most {settings.WANGGE_CONTAINMENT_TOLERANCE_M2:g} m² may",
+            spot,
+        )
+    ]
+
+
+def _children_problems(where: str, code: str, polygon) -> list[Problem]:
+    """A new boundary of `code` must still hold its current children."""
+    shapely.prepare(polygon)
+    problems = []
+    for child in Unit.objects.current().filter(parent_code=code).order_by("code"):
+        outside, spot = topology.outside_m2(_shape(child), polygon)
+        if outside > settings.WANGGE_CONTAINMENT_TOLERANCE_M2:
+            problems.append(
+                Problem(
+                    f"{where}.geometry",
+                    f"its child {child.code} ({child.name}) would lie {outside:,.1f} m² "
+                    "outside it: change the child's boundary first",
+                    spot,
+                )
+            )
+    return problems
+
+
+def _foreign_households(user, polygons) -> dict[int, str]:
+    """{id: territory path} of the households under `polygons` whose grid lies outside the
+    territory `user` may edit. A new boundary may not move them: it would hand them, names and
+    phones included, to whoever holds the new unit."""
+    if user is None or not polygons:
+        return {}
+    j = jurisdiction_for(user=user)
+    if j.everything:
+        return {}
+    area = to_geos(shapely.union_all(polygons))
+    return dict(
+        Household.objects.within(area)
+        .exclude(territory_path="")
+        .exclude(subtree_q("territory_path", j.territory_edit_paths))
+        .values_list("pk", "territory_path")
+    )
+
+
+def _refuse_taken_households(guarded: dict[int, str], where_of: dict[str, str]) -> None:
+    """After the writes (the triggers have re-placed households): refuse, undoing them, if a
+    household from outside the importer's territory moved. `where_of` maps each new unit's
+    code to the place in the input that made it."""
+    if not guarded:
+        return
+    moved = Household.objects.filter(pk__in=guarded).values_list("pk", "territory_path")
+    taken: dict[str, int] = {}
+    for pk, path in moved:
+        if path != guarded[pk]:
+            code = next((c for c in reversed(path.split("/")) if c in where_of), "")
+            taken[code] = taken.get(code, 0) + 1
+    if taken:
+        raise TerritoryError(
+            [
+                Problem(
+                    f"{where_of.get(code, 'features')}.geometry",
+                    f"would take {n} household(s) from outside your territory into this unit",
+                )
+                for code, n in sorted(taken.items())
+            ]
+        )
+
+
 def boundaries_import(
     *,
     features: list[RawFeature],
@@ -82,9 +197,11 @@ def boundaries_import(
     progress: Callable[[Iterable], Iterable] = iter,
 ) -> ImportResult:
     """Import units of one level, all or nothing. Every feature is checked first (geometry,
-    coordinates, codes, parent, duplicates) and every problem is reported at once. With
-    `replace`, a unit whose code exists gets a new version and the old one is retired (never
-    edited). `code`/`name` name a lone feature that carries no properties (a bare geometry)."""
+    coordinates, codes, lengths, dates, parent, containment in the parent, duplicates) and
+    every problem is reported at once. With `replace`, a unit whose code exists gets a new
+    version and the old one is retired (never edited). `code`/`name` name a lone feature that
+    carries no properties (a bare geometry). With a `user`, the parents must lie in the
+    territory they may edit, and no household from outside it may move into the new units."""
     try:
         crs = coords.check_crs(crs)
     except coords.UnknownCRS as exc:
@@ -95,6 +212,9 @@ def boundaries_import(
         raise TerritoryError([Problem("features", "the input holds no features")])
     if (code or name) and len(features) != 1:
         raise TerritoryError([Problem("code", "--code/--name only name a file of one feature")])
+    date_problem = valid_from_problem(valid_from)
+    if date_problem:
+        raise TerritoryError([Problem("valid_from", date_problem)])
     valid_from = validity.start_of(valid_from)
     problems: list[Problem] = []
     checked = []
@@ -105,11 +225,13 @@ def boundaries_import(
         props = feature.properties
         unit_code = str(code or props.get("code") or "").strip()
         unit_name = str(name or props.get("name") or "").strip()
+        unit_name_en = str(props.get("name_en") or "").strip()
         unit_parent = str(parent_code or props.get("parent_code") or "").strip() or None
         if unit_code:
-            where = f"feature {feature.index} ({unit_code})"
+            where = f"feature {feature.index} ({unit_code[:20]})"
         if not unit_name:
             problems.append(Problem(f"{where}.name", "a unit needs a name"))
+        problems.extend(_length_problems(where, {"name": unit_name, "name_en": unit_name_en}))
         if level not in (Level.CITY, Level.COUNTY) and not unit_parent:
             problems.append(Problem(f"{where}.parent_code", f"a {level} needs a parent code"))
         code_problem = check_code(unit_code, level, unit_parent)
@@ -132,24 +254,37 @@ def boundaries_import(
         problems.extend(Problem(f"{where}.geometry", p.message, p.location) for p in geo_problems)
         if unit_parent:
             parents_needed.add(unit_parent)
-        checked.append((unit_code, unit_name, props, unit_parent, polygon, repaired))
+        checked.append((where, unit_code, unit_name, unit_name_en, unit_parent, polygon, repaired))
 
-    existing_parents = set(
-        Unit.objects.current().filter(code__in=parents_needed).values_list("code", flat=True)
-    )
-    for missing in sorted(parents_needed - existing_parents):
+    parents = {u.code: u for u in Unit.objects.current().filter(code__in=parents_needed)}
+    for missing in sorted(parents_needed - set(parents)):
         problems.append(Problem("parent_code", f"unknown parent {missing}: import it first"))
     if user is not None:
         j = jurisdiction_for(user=user)
-        paths = dict(
-            Unit.objects.current().filter(code__in=parents_needed).values_list("code", "path")
-        )
-        for parent in sorted(existing_parents):
-            if not j.covers(paths[parent], j.territory_edit_paths):
+        for parent in sorted(parents):
+            if not j.covers(parents[parent].path, j.territory_edit_paths):
                 problems.append(Problem("parent_code", f"unknown parent {parent}: import it first"))
         if level in (Level.CITY, Level.COUNTY) and not j.everything and not parents_needed:
             problems.append(Problem("level", "only an administrator can import a root unit"))
-    current = set(Unit.objects.current().filter(code__in=list(seen)).values_list("code", flat=True))
+    # A unit cannot begin before its parent did (the parent's first version).
+    parent_births = dict(
+        Unit.objects.filter(code__in=list(parents))
+        .values("code")
+        .annotate(first=models.Min("valid_from"))
+        .values_list("code", "first")
+    )
+    for parent, born in sorted(parent_births.items()):
+        if valid_from < born:
+            problems.append(
+                Problem(
+                    "valid_from",
+                    f"{timezone.localdate(valid_from)} is before parent {parent} began "
+                    f"({timezone.localdate(born)})",
+                )
+            )
+    current = {
+        u.code: u for u in Unit.objects.current().filter(code__in=list(seen)).order_by("code")
+    }
     if current and not replace:
         for unit_code in sorted(current):
             problems.append(
@@ -157,46 +292,105 @@ def boundaries_import(
                     f"code {unit_code}", "a current unit has this code (use replace to version it)"
                 )
             )
+    elif current:
+        for unit_code, unit in current.items():
+            if valid_from <= unit.valid_from:
+                problems.append(
+                    Problem(
+                        f"code {unit_code}.valid_from",
+                        f"a new version must start after the current one ({unit.valid_from})",
+                    )
+                )
+    parent_shapes = {c: _shape(u) for c, u in parents.items()}
+    for shape in parent_shapes.values():
+        shapely.prepare(shape)
+    for where, unit_code, _, _, unit_parent, polygon, _ in checked:
+        if polygon is None:
+            continue
+        if unit_parent in parents:
+            problems.extend(
+                _containment_problems(
+                    where, polygon, parents[unit_parent], parent_shapes[unit_parent]
+                )
+            )
+        if replace and unit_code in current:
+            problems.extend(_children_problems(where, unit_code, polygon))
     if problems:
         raise TerritoryError(problems)
 
     result = ImportResult()
     with transaction.atomic():
-        for unit_code, unit_name, props, unit_parent, polygon, repaired in checked:
+        guarded = _foreign_households(user, [row[5] for row in checked])
+        for _, unit_code, unit_name, unit_name_en, unit_parent, polygon, repaired in checked:
             fields = {
                 "level": level,
                 "code": unit_code,
                 "name": unit_name,
-                "name_en": str(props.get("name_en") or ""),
+                "name_en": unit_name_en,
                 "parent_code": unit_parent or "",
                 "boundary": to_geos(polygon),
             }
             if unit_code in current:
-                unit_replace(
-                    unit=Unit.objects.current().get(code=unit_code), on_date=valid_from, **fields
-                )
+                _unit_version(unit=current[unit_code], on_date=valid_from, **fields)
                 result.replaced.append(unit_code)
             else:
                 Unit.objects.create(valid_from=valid_from, **fields)
                 result.created.append(unit_code)
             if repaired:
                 result.repaired.append(unit_code)
+        _refuse_taken_households(guarded, {row[1]: row[0] for row in checked})
         if len(checked) > 100:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE territory_unit")
     return result
 
 
+def _as_shape(boundary):
+    """A boundary given to unit_replace (GEOS, any SRID) as a shapely geometry in WGS84."""
+    geos = boundary if isinstance(boundary, GEOSGeometry) else GEOSGeometry(boundary)
+    if geos.srid and geos.srid != 4326:
+        geos = geos.transform(4326, clone=True)
+    return shapely.from_wkb(bytes(geos.wkb))
+
+
 def unit_replace(
-    *, unit: Unit, on_date: datetime.date | datetime.datetime | None = None, **fields
+    *, unit: Unit, on_date: datetime.date | datetime.datetime | None = None, user=None, **fields
 ) -> Unit:
     """Retire `unit` at `on_date` (now by default) and create its successor version (same code
-    unless given)."""
+    unless given). The rules of an import hold: the new boundary lies within the parent and
+    still holds the unit's children, and (with a `user`) takes no household from outside the
+    territory that user may edit."""
+    date_problem = valid_from_problem(on_date)
+    if date_problem:
+        raise TerritoryError([Problem("valid_from", date_problem)])
     on_date = validity.start_of(on_date)
     if on_date <= unit.valid_from:
         raise TerritoryError(
             [Problem("valid_from", f"a new version must start after {unit.valid_from}")]
         )
+    where = f"unit {unit.code}"
+    problems = _length_problems(
+        where, {k: v for k, v in fields.items() if k in ("name", "name_en", "code")}
+    )
+    polygon = None
+    if "boundary" in fields or "parent_code" in fields:
+        polygon = _as_shape(fields.get("boundary", unit.boundary))
+        parent_code = fields.get("parent_code", unit.parent_code)
+        parent = Unit.objects.current().filter(code=parent_code).first() if parent_code else None
+        if parent is not None:
+            parent_shape = _shape(parent)
+            problems += _containment_problems(where, polygon, parent, parent_shape)
+        problems += _children_problems(where, fields.get("code", unit.code), polygon)
+    if problems:
+        raise TerritoryError(problems)
+    with transaction.atomic():
+        guarded = _foreign_households(user, [polygon] if polygon is not None else [])
+        successor = _unit_version(unit=unit, on_date=on_date, **fields)
+        _refuse_taken_households(guarded, {successor.code: where})
+    return successor
+
+
+def _unit_version(*, unit: Unit, on_date: datetime.datetime, **fields) -> Unit:
     with transaction.atomic():
         locked = unit_retire(unit=unit, on_date=on_date)
         values = {
@@ -218,6 +412,16 @@ def unit_retire(*, unit: Unit, on_date: datetime.date | datetime.datetime | None
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         if locked.valid_to is not None:
             raise TerritoryError([Problem("code", f"{unit.code} is already retired")])
+        if on_date <= locked.valid_from:
+            # The database would refuse it too (unit_validity_ordered), as an IntegrityError.
+            raise TerritoryError(
+                [
+                    Problem(
+                        "valid_to",
+                        f"{unit.code} begins at {locked.valid_from}: it cannot end at {on_date}",
+                    )
+                ]
+            )
         locked.valid_to = on_date
         locked.save(update_fields=["valid_to"])
     return locked
@@ -363,9 +567,27 @@ def household_create(
 
 @transaction.atomic
 def household_update(
-    *, household: Household, user=None, crs: str = coords.WGS84, **changes
+    *,
+    household: Household,
+    user=None,
+    crs: str = coords.WGS84,
+    expected_version: int | None = None,
+    **changes,
 ) -> Household:
+    """Change a household. With `expected_version`, refuse (StaleVersion) when the row has
+    moved on since the caller read it; the check runs under the row lock, so of two writers
+    holding the same version only the first wins."""
     household = Household.objects.select_for_update().get(pk=household.pk)
+    if expected_version is not None and household.version != expected_version:
+        raise StaleVersion(
+            [
+                Problem(
+                    "version",
+                    f"the household changed since you read it (version {expected_version}, "
+                    f"now {household.version}); read it again and redo your change",
+                )
+            ]
+        )
     if "lon" in changes or "lat" in changes:
         point = _household_point(
             changes.pop("lon", household.location.x), changes.pop("lat", household.location.y), crs
@@ -400,6 +622,11 @@ def _set_id_number(household: Household, id_number: str) -> None:
 class StaleProposal(TerritoryError):
     """The grid changed (households, micro-grids or boundary) after the proposal was made, or
     a later change stands in the way of a revert: HTTP 409."""
+
+
+class StaleVersion(StaleProposal):
+    """A record changed after the client read it (its version moved): HTTP 409, or 412 against
+    an If-Match header."""
 
 
 def _problem(where: str, message: str) -> TerritoryError:
@@ -709,12 +936,12 @@ def microgrid_division_revert(*, user, division: MicroGridDivision) -> MicroGrid
     return division
 
 
+@transaction.atomic
 def microgrid_job_create(
     *, user, unit_code: str, low: int = 30, high: int = 50, commit: bool = False, start: bool = True
 ) -> MicroGridJob:
-    """Queue a batch re-division of every grid under a village or township; the job runs after
-    this transaction commits (in a background thread, or inline when WANGGE_JOBS_INLINE), or
-    not at all with start=False (the caller runs microgrid_job_run itself)."""
+    """Queue a batch re-division of every grid under a village or township for the task
+    worker, or not at all with start=False (the caller runs microgrid_job_run itself)."""
     unit = selectors.unit_for_user(user=user, code=unit_code)
     j = selectors.jurisdiction_for(user=user)
     if not j.covers(unit.path, j.division_paths):
@@ -729,7 +956,13 @@ def microgrid_job_create(
         unit_code=unit.code, low=low, high=high, commit=commit, created_by=user
     )
     if start:
-        transaction.on_commit(lambda: jobs.start(microgrid_job_run, job_id=job.pk))
+        from gis.tasks import microgrid_job_run as task  # the task module imports this one
+
+        # Deferred here rather than on_commit: procrastinate's Django connector writes the
+        # queue's row on this very connection, inside this transaction, so the queued job
+        # exists if and only if the MicroGridJob row does (no job for a rolled-back row, no
+        # row without its job if the process dies right after the commit).
+        task.defer(job_id=job.pk)
     return job
 
 
@@ -762,6 +995,14 @@ def microgrid_job_run(
     )
     job.refresh_from_db()
     return job
+
+
+def microgrid_job_fail(*, job_id: int, reason: str) -> None:
+    """Mark a job that has not finished as failed, with the reason; a finished one is left
+    as it is."""
+    MicroGridJob.objects.filter(
+        pk=job_id, status__in=[MicroGridJob.Status.QUEUED, MicroGridJob.Status.RUNNING]
+    ).update(status=MicroGridJob.Status.FAILED, error=reason, finished_at=timezone.now())
 
 
 def _divide_one(user, grid: Unit, job: MicroGridJob) -> dict:

@@ -7,8 +7,10 @@ coordinate precision and are counted apart, not listed.
 """
 
 import datetime
+import math
 from dataclasses import asdict, dataclass, field
 
+import shapely
 from django.conf import settings
 from django.db import connection
 
@@ -123,6 +125,44 @@ _COUNTS = (
 _AREA = "ST_Area(geom) * (6371008.8 * pi() / 180) ^ 2 * cos(radians(ST_Y(ST_PointOnSurface(geom))))"
 
 
+_M_PER_DEGREE = 6371008.8 * math.pi / 180
+
+
+def _polygons(geometry) -> list:
+    if geometry is None or geometry.is_empty:
+        return []
+    if geometry.geom_type == "Polygon":
+        return [geometry]
+    if geometry.geom_type in ("MultiPolygon", "GeometryCollection"):
+        return [p for part in shapely.get_parts(geometry) for p in _polygons(part)]
+    return []  # points and lines have no area
+
+
+def area_m2(geometry) -> float:
+    """Area in m² of a WGS84 (lon/lat) geometry, measured as _AREA does in SQL: each polygon's
+    planar area scaled at its own latitude (a local equirectangular projection)."""
+    return sum(
+        p.area * _M_PER_DEGREE**2 * math.cos(math.radians(p.point_on_surface().y))
+        for p in _polygons(geometry)
+    )
+
+
+def outside_m2(child, parent) -> tuple[float, tuple[float, float] | None]:
+    """How much of `child` lies outside `parent` (shapely, WGS84), in m², and a point (lon,
+    lat) on the largest piece outside. Prepare `parent` when it is checked against many."""
+    if parent.covers(child):
+        return 0.0, None
+    pieces = _polygons(shapely.difference(child, parent))
+    if not pieces:
+        return 0.0, None
+    spot = max(pieces, key=lambda p: p.area).point_on_surface()
+    return area_m2(shapely.MultiPolygon(pieces)), (round(spot.x, 7), round(spot.y, 7))
+
+
+class TopologyTooLarge(ValueError):
+    pass
+
+
 def _when(alias, as_of):
     if as_of is None:
         return f"{alias}.valid_to IS NULL"
@@ -130,10 +170,26 @@ def _when(alias, as_of):
 
 
 def topology_check(
-    *, unit: Unit, as_of: datetime.date | None = None, tolerance_m2: float | None = None
+    *,
+    unit: Unit,
+    as_of: datetime.date | None = None,
+    tolerance_m2: float | None = None,
+    max_units: int | None = None,
 ) -> TopologyReport:
+    """With `max_units`, refuse (TopologyTooLarge) a subtree of more units than that before
+    any overlay runs: the check's cost grows with the subtree, and a request must not spend
+    minutes of the database on a whole city."""
     tolerance = settings.WANGGE_TOPOLOGY_TOLERANCE_M2 if tolerance_m2 is None else tolerance_m2
     instant = as_of_instant(as_of) if as_of is not None else None
+    if max_units is not None:
+        subtree = Unit.objects.in_subtree([unit.path])
+        size = (subtree.as_of(as_of) if as_of is not None else subtree.current()).count()
+        if size > max_units:
+            raise TopologyTooLarge(
+                f"{unit.code} holds {size} units, more than the {max_units} one check may "
+                "cover: check one of its townships or villages (or run manage.py "
+                "check_topology on the server)"
+            )
     params = {"path": unit.path, "prefix": unit.path + "/%", "as_of": instant}
     report = TopologyReport(root=unit.code, tolerance_m2=tolerance)
     with connection.cursor() as cursor:

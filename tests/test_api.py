@@ -329,3 +329,169 @@ def test_geopackage_export_over_the_api(territory, api, tmp_path):
     path.write_bytes(response.content)
     frame = pyogrio.read_dataframe(path)
     assert sorted(frame["code"]) == ["411381001001", "411381101201"] and frame.crs.to_epsg() == 4490
+
+
+# --- issue 9 §6: boundary imports, dates, lengths, deep bodies, the topology check ---------
+
+
+def _import(client, *features, **fields):
+    payload = {"level": "grid", "parent_code": "411381001001", "features": fc(*features)}
+    return client.post(reverse("api-units-import"), payload | fields, format="json")
+
+
+IN_TOWNSHIP_B = [
+    [[112.12, 32.62], [112.18, 32.62], [112.18, 32.68], [112.12, 32.68], [112.12, 32.62]]
+]
+
+
+def test_grid_imported_under_ones_village_but_drawn_in_another_township_is_refused(territory, api):
+    """The reported attack: the township commander of A imports a grid under his village A1
+    whose polygon lies in township B. Nothing is written, and B1a's household stays where
+    it was: out of sight of A's village officer, in sight of B's commander."""
+    b1a = territory.households["B1a"]
+    response = _import(
+        api(territory.users["township_commander"]), feat("411381001001003", IN_TOWNSHIP_B)
+    )
+    assert response.status_code == 400, response.json()
+    [error] = response.json()["errors"]
+    assert error["where"] == "feature 0 (411381001001003).geometry"
+    assert "m² lie outside its parent 411381001001" in error["message"]
+    assert not Unit.objects.filter(code="411381001001003").exists()
+    officer = api(territory.users["village_officer"])
+    assert officer.get(reverse("api-household", args=[b1a.pk])).status_code == 404
+    seen = api(territory.users["commander"]).get(reverse("api-household", args=[b1a.pk])).json()
+    assert seen["properties"]["grid"] == "411381101201001"
+
+
+def test_grid_just_inside_its_village_is_imported_and_slightly_outside_is_not(territory, api):
+    client = api(territory.users["township_commander"])
+    inside = [[[112.06, 32.61], [112.1, 32.61], [112.1, 32.69], [112.06, 32.69], [112.06, 32.61]]]
+    outside = [[[x + 2e-9 if x == 112.1 else x, y] for x, y in inside[0]]]
+    response = _import(client, feat("411381001001004", outside))
+    assert response.status_code == 400
+    assert "1.7 m² lie outside" in response.json()["errors"][0]["message"]
+    assert _import(client, feat("411381001001003", inside)).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"valid_from": "9999-12-31"}, "valid_from", "more than a year ahead"),
+        ({"valid_from": "1900-01-01"}, "valid_from", "before 1949-10-01"),
+        ({"parent_code": "4" * 200}, "parent_code", "no more than 17"),
+    ],
+)
+def test_import_fields_out_of_bounds_are_field_errors(territory, api, fields, field, message):
+    response = _import(api(territory.users["commander"]), feat("411381001001003", SQUARE), **fields)
+    assert response.status_code == 400
+    assert message in " ".join(response.json()[field])
+    assert not Unit.objects.filter(code="411381001001003").exists()
+
+
+def test_import_of_a_unit_dated_before_its_parent_is_refused(territory, api):
+    inside = [[[112.06, 32.61], [112.09, 32.61], [112.09, 32.69], [112.06, 32.69], [112.06, 32.61]]]
+    response = _import(
+        api(territory.users["commander"]),
+        feat("411381001001003", inside),
+        valid_from="2023-12-31",
+    )
+    assert response.status_code == 400
+    assert "before parent 411381001001 began" in response.json()["errors"][0]["message"]
+
+
+def test_unit_name_longer_than_its_column_is_400_naming_the_feature(territory, api):
+    inside = [[[112.06, 32.61], [112.09, 32.61], [112.09, 32.69], [112.06, 32.69], [112.06, 32.61]]]
+    response = _import(
+        api(territory.users["commander"]), feat("411381001001003", inside, name="网" * 101)
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"where": "feature 0 (411381001001003).name", "message": "101 characters, at most 100"}
+    ]
+
+
+def _path_values(territory):
+    return {
+        "/api/grids/{code}/": "411381001001001",
+        "/api/units/{code}/": "411381001001",
+        "/api/households/{id}/": territory.households["A1a-south"].pk,
+    }
+
+
+def test_deeply_nested_json_is_400_on_every_endpoint_that_takes_a_body(territory, api):
+    """Every POST/PUT/PATCH of the OpenAPI schema, as the superuser (whom nothing else
+    stops), with 100,000 nested arrays: a clear 400, never a RecursionError (500)."""
+    client = api(territory.users["admin"])
+    schema = client.get(reverse("schema"), {"format": "json"}).json()
+    deep = "[" * 100_000 + "]" * 100_000
+    values = _path_values(territory)
+    tried = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("post", "put", "patch") or "requestBody" not in operation:
+                continue
+            url = path
+            for prefix, value in values.items():
+                head = prefix.split("{")[0]
+                if url.startswith(head):
+                    url = url.replace("{" + prefix.split("{")[1].split("}")[0] + "}", str(value))
+            assert "{" not in url, url
+            response = getattr(client, method)(url, deep, content_type="application/json")
+            assert response.status_code == 400, (method, url, response.status_code)
+            assert "nests 100000 levels deep" in response.json()["detail"], response.json()
+            tried.append((method, url))
+    assert {("post", "/api/units/import/"), ("post", "/api/incidents/")} <= set(tried)
+    assert len(tried) >= 10
+
+
+@pytest.mark.parametrize(
+    ("user", "code", "status"),
+    [
+        ("township_commander", "411381001", 200),
+        ("township_commander", "411381", 404),  # above his territory
+        ("township_commander", "411381101", 404),  # beside it
+        ("village_officer", "411381001001", 403),  # in their territory, not theirs to edit
+        ("volunteer", "411381001001", 403),
+        ("grid_chief", "411381001001001", 403),
+        ("resident", "411381001001002", 403),
+        ("admin", "411381", 200),
+    ],
+)
+def test_topology_check_is_for_those_who_edit_the_territory(territory, api, user, code, status):
+    response = api(territory.users[user]).get(reverse("api-unit-topology", args=[code]))
+    assert response.status_code == status, response.json()
+
+
+def test_topology_check_of_too_large_a_subtree_is_refused(territory, api, settings):
+    settings.WANGGE_TOPOLOGY_MAX_UNITS = 5  # township A holds 6 units with itself
+    client = api(territory.users["township_commander"])
+    response = client.get(reverse("api-unit-topology", args=["411381001"]))
+    assert response.status_code == 400
+    assert "holds 6 units, more than the 5" in response.json()["code"][0]
+    assert client.get(reverse("api-unit-topology", args=["411381001001"])).status_code == 200
+    bad = client.get(reverse("api-unit-topology", args=["411381001001"]), {"tolerance_m2": "nan"})
+    assert bad.status_code == 400
+
+
+def test_topology_locations_come_in_the_requested_crs(territory, api):
+    from gis.tests.factories import box
+
+    Unit.objects.filter(code="41138100100100102").update(boundary=box(112.0, 32.66, 112.05, 32.7))
+    client = api(territory.users["township_commander"])
+    url = reverse("api-unit-topology", args=["411381001"])
+    [wgs] = client.get(url).json()["defects"]
+    [gcj] = client.get(url, {"crs": "gcj02"}).json()["defects"]
+    assert wgs["kind"] == gcj["kind"] == "gap"
+    assert gcj["location"] == pytest.approx(
+        list(coords.point_from_wgs84(*wgs["location"], "gcj02"))
+    )
+    assert gcj["location"] != pytest.approx(wgs["location"])
+
+
+def test_schema_documents_the_household_precondition(territory, client):
+    """A client generated from the schema learns that a change names the version it read."""
+    client.force_login(territory.users["admin"])
+    schema = client.get(reverse("schema"), {"format": "json"}).json()
+    patch = schema["paths"]["/api/households/{id}/"]["patch"]
+    assert {"412", "409", "428"} <= set(patch["responses"])
+    assert any(p["name"] == "If-Match" and p["in"] == "header" for p in patch["parameters"])

@@ -55,7 +55,7 @@ def test_admin_boundary_edit_creates_a_new_version(territory, client):
     client.force_login(territory.users["admin"])
     unit = Unit.objects.get(code="411381101201001")
     Unit.objects.filter(pk=unit.pk).update(valid_from=start_of(datetime.date(2024, 1, 1)))
-    new_boundary = '{"type": "MultiPolygon", "coordinates": [[[[112.1, 32.6], [112.2, 32.6], [112.2, 32.71], [112.1, 32.71], [112.1, 32.6]]]]}'
+    new_boundary = '{"type": "MultiPolygon", "coordinates": [[[[112.1, 32.6], [112.2, 32.6], [112.2, 32.69], [112.1, 32.69], [112.1, 32.6]]]]}'
     response = client.post(
         reverse("admin:territory_unit_change", args=[unit.pk]),
         {
@@ -65,12 +65,13 @@ def test_admin_boundary_edit_creates_a_new_version(territory, client):
             "name_en": "",
             "parent_code": unit.parent_code,
             "boundary": new_boundary,
+            "loaded_version": unit.version,
         },
     )
     assert response.status_code == 302
     versions = list(Unit.objects.filter(code=unit.code).order_by("valid_from"))
     assert len(versions) == 2 and timezone.localdate(versions[0].valid_to) == timezone.localdate()
-    assert versions[1].valid_to is None and versions[1].boundary.extent[3] == pytest.approx(32.71)
+    assert versions[1].valid_to is None and versions[1].boundary.extent[3] == pytest.approx(32.69)
 
 
 def test_admin_refuses_a_bad_code(territory, client):
@@ -90,6 +91,59 @@ def test_admin_refuses_a_bad_code(territory, client):
     )
     assert response.status_code == 200 and "a grid code has 15 digits" in response.content.decode()
     assert not Unit.objects.filter(code="4113811").exists()
+
+
+def test_admin_add_holds_the_import_rules(territory, client):
+    """A unit added in the admin lies within its parent, as an imported one must."""
+    from gis.models import Household, Unit
+
+    client.force_login(territory.users["admin"])
+    spill = '{"type": "MultiPolygon", "coordinates": [[[[112.14, 32.6], [112.25, 32.6], [112.25, 32.65], [112.14, 32.65], [112.14, 32.6]]]]}'
+    data = {
+        "level": "microgrid",
+        "code": "41138110120100101",
+        "name": "越界微网格",
+        "name_en": "",
+        "parent_code": "411381101201001",
+        "boundary": spill,
+    }
+    response = client.post(reverse("admin:territory_unit_add"), data)
+    assert response.status_code == 200
+    assert "outside its parent" in response.content.decode()
+    assert not Unit.objects.filter(code="41138110120100101").exists()
+    inside = spill.replace("112.25", "112.2")
+    response = client.post(reverse("admin:territory_unit_add"), {**data, "boundary": inside})
+    assert response.status_code == 302
+    added = Unit.objects.get(code="41138110120100101")
+    assert added.path.endswith("/41138110120100101")
+    assert Household.objects.get(pk=territory.households["B1a"].pk).micro_grid_id == added.pk
+
+
+def test_admin_never_edits_a_units_identity_in_place(territory, client):
+    from gis.models import Unit
+
+    client.force_login(territory.users["admin"])
+    unit = Unit.objects.get(code="411381101201001")
+    page = client.get(reverse("admin:territory_unit_change", args=[unit.pk])).content.decode()
+    assert 'name="code"' not in page and 'name="parent_code"' not in page
+    response = client.post(
+        reverse("admin:territory_unit_change", args=[unit.pk]),
+        {
+            "name": "改名的网格",
+            "name_en": "",
+            "boundary": unit.boundary.geojson,
+            "loaded_version": unit.version,
+            "code": "411381101201999",  # ignored: read-only
+        },
+    )
+    assert response.status_code == 302
+    versions = list(Unit.objects.filter(code="411381101201001").order_by("valid_from"))
+    assert [v.name for v in versions] == [unit.name, "改名的网格"]
+    assert versions[0].valid_to is not None and versions[1].valid_to is None
+    assert not Unit.objects.filter(code="411381101201999").exists()
+    client.post(reverse("admin:territory_unit_delete", args=[versions[1].pk]), {"post": "yes"})
+    retired = Unit.objects.get(pk=versions[1].pk)  # retired, never deleted
+    assert retired.valid_to is not None
 
 
 def test_planner_page_is_for_planners(territory, client):

@@ -2,9 +2,12 @@
 the environment (DATABASE_URL with the postgis:// scheme, WANGGE_* variables)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -32,6 +35,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "axes",
+    # The task queue: jobs in PostgreSQL tables, a worker process beside the web server.
+    "procrastinate.contrib.django",
+    "core",
     "accounts",
     "gis.apps.TerritoryConfig",
     "patrols",
@@ -40,6 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.RequestDeadlineMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -48,6 +56,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.middleware.ServiceUnavailableMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as axes asks: turns a lockout flagged during the request into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -71,17 +83,53 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", "postgis://wangge@127.0.0.1:54329/wangge"), conn_max_age=60
+
+def database_url() -> str:
+    """DATABASE_URL, or the embedded cluster that scripts/db.sh made for this checkout."""
+    url = env("DATABASE_URL")
+    if url is not None:
+        if not url.strip():
+            raise ImproperlyConfigured(
+                "DATABASE_URL is set but empty: unset it to use the embedded database "
+                "(make run starts it), or set it to postgis://user:password@host:port/db."
+            )
+        return url
+    port, password = BASE_DIR / "var" / "pgport", BASE_DIR / "var" / "db-password"
+    if not (port.exists() and password.exists()):
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not set and this checkout has no embedded database yet: run "
+            "`make run` (or scripts/db.sh start), or set DATABASE_URL=postgis://user:pass@host:port/db."
+        )
+    return (
+        f"postgis://wangge:{password.read_text().strip()}@127.0.0.1:"
+        f"{port.read_text().strip()}/wangge"
     )
-}
+
+
+DATABASES = {"default": dj_database_url.parse(database_url(), conn_max_age=60)}
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+# A database that does not answer is an error within seconds, not a hung worker.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+    env("WANGGE_DB_CONNECT_TIMEOUT", "5")
+)
+# The web server sets these (config/gunicorn.py) below its request timeout, so that a locked
+# table answers a clear 503 instead of a worker killed mid-request. Workers, migrations and
+# commands run without them: a batch job or a city-scale seed may rightly take minutes.
+_server_options = [
+    f"-c {name}={int(env(var))}"
+    for name, var in (
+        ("statement_timeout", "WANGGE_STATEMENT_TIMEOUT_MS"),
+        ("lock_timeout", "WANGGE_LOCK_TIMEOUT_MS"),
+    )
+    if env(var)
+]
+if _server_options:
+    DATABASES["default"]["OPTIONS"]["options"] = " ".join(_server_options)
 # Django binds its own queries on the client and never prepares them; psycopg prepares only
 # the statements the code marks `prepare=True` (the incident intake), whose planning costs
 # more than running them. Django turns this off by default for connection poolers: behind
 # PgBouncer older than 1.21 in transaction mode, set DATABASE_PREPARED_STATEMENTS=0.
-DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
     1_000_000 if env("DATABASE_PREPARED_STATEMENTS", "1") == "1" else None
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -94,6 +142,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes): every password check goes through AxesStandaloneBackend.
+# An account is locked after WANGGE_LOGIN_FAILURE_LIMIT failures from any address, an address
+# after WANGGE_LOGIN_ADDRESS_FAILURE_LIMIT failures over any accounts (higher: an office shares
+# one NAT address), for WANGGE_LOGIN_COOLOFF_MINUTES after the last counted failure. Attempts
+# while locked are not counted, so the owner's retries do not prolong it. Failures and lockouts
+# are logged (logger "axes") and listed in the admin; `manage.py axes_reset_username NAME`
+# unlocks an account at once.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "core.authentication.AccountAndAddressHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(env("WANGGE_LOGIN_FAILURE_LIMIT", "5"))
+WANGGE_LOGIN_ADDRESS_FAILURE_LIMIT = int(env("WANGGE_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("WANGGE_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "core.authentication.lockout_response"
+# The log names the account and the address (what an operator looks for); axes always masks
+# the password.
+AXES_SENSITIVE_PARAMETERS = []
+# HTTP Basic auth on the API, for machine clients only (people log in with the form).
+WANGGE_API_BASIC_AUTH = env("WANGGE_API_BASIC_AUTH", "0") == "1"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -113,12 +185,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Session first: without credentials the API answers 403 (no Basic challenge, so a
+        # browser never pops a password dialog); failed Basic credentials answer 401.
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "core.authentication.ApiBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # DRF's three, with a JSON parser that refuses absurdly nested bodies (400, not a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "gis.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -131,6 +211,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's error answers, and GeoJSON pages as they are sent (core/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.document_answers",
+    ],
 }
 
 # Basemap tiles: empty means "no basemap" (the boundaries alone), which always works offline.
@@ -151,13 +236,50 @@ LEAFLET_CONFIG = {
     "NO_GLOBALS": False,
 }
 
+
+def _basemap_origin(url):
+    """Where the basemap tiles come from, as a CSP source ({s} subdomains become *)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}" if parts.netloc else None
+
+
+# Content-Security-Policy (django-csp): every page loads only from this server, and no inline
+# script runs, so a name or address that slips through as markup still cannot run. NONCE is
+# added to the header only on responses that render it: the admin's django-leaflet widgets
+# start from inline <script nonce=...>; our own pages never ask for it (tests/test_xss.py).
+# Swagger UI runs its start-up script from a URL of its own (SpectacularSwaggerSplitView).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"]
+        + [o for o in [_basemap_origin(WANGGE_BASEMAP_URL)] if o],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # Key of the HMAC that replaces household ID numbers (see docs/privacy.md). Changing it makes
 # stored hashes unmatchable, so production must set it once and keep it.
 WANGGE_ID_HASH_KEY = env("WANGGE_ID_HASH_KEY", "dev-only-id-hash-key")
 
 # Areas below this are rounding noise of coordinate precision, not gaps or overlaps.
 WANGGE_TOPOLOGY_TOLERANCE_M2 = float(env("WANGGE_TOPOLOGY_TOLERANCE_M2", "0.01"))
+# How much of an imported or edited unit may lie outside its parent (coordinate noise of
+# converted files), and how many units one topology check over the API may cover.
+WANGGE_CONTAINMENT_TOLERANCE_M2 = float(env("WANGGE_CONTAINMENT_TOLERANCE_M2", "1"))
+WANGGE_TOPOLOGY_MAX_UNITS = int(env("WANGGE_TOPOLOGY_MAX_UNITS", "5000"))
 WANGGE_MAX_UPLOAD_BYTES = int(env("WANGGE_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024)))
+# `manage.py backup` writes its dated archives here; pg_dump/pg_restore come from
+# /usr/lib/postgresql/<server major>/bin unless WANGGE_PG_BIN names another directory.
+WANGGE_BACKUP_DIR = Path(env("WANGGE_BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
+WANGGE_PG_BIN = env("WANGGE_PG_BIN", "")
 
 LOGGING = {
     "version": 1,
@@ -168,5 +290,14 @@ LOGGING = {
 
 # Debian 12's GDAL 3.6 cannot sandbox file access; boundary files are read by pyogrio's own GDAL.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
-# Batch jobs run in a background thread; inline (in the request) when true.
-WANGGE_JOBS_INLINE = env("WANGGE_JOBS_INLINE", "0") == "1"
+# The task queue (procrastinate): jobs live in PostgreSQL next to the data and are deferred in
+# the transaction of the rows they work on; `manage.py procrastinate worker` runs them. Tasks
+# are the `tasks` module of each app. A worker beats every 10 s; one silent for 30 s counts as
+# dead: its running jobs are retried or failed by core.tasks.sweep_stalled_jobs, and /healthz
+# says "stale".
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": 10.0, "stalled_worker_timeout": 30.0}
+
+# Requests are stopped after this many seconds with a 503 (0: never). The web server sets it
+# below its own worker timeout (config/gunicorn.py).
+WANGGE_REQUEST_TIMEOUT_S = float(env("WANGGE_REQUEST_TIMEOUT_S", "0"))

@@ -108,3 +108,22 @@ def test_the_request_deadline_stops_python_bound_work(rf, settings):
     response = RequestDeadlineMiddleware(slow_view)(rf.get("/api/grids/"))
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_url_is_a_json_404(client):
+    response = client.get("/api/households/-1/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert "html" in client.get("/no-such-page/")["Content-Type"]
+
+
+def test_a_raw_psycopg_outage_is_a_503_too():
+    import psycopg
+
+    from core.middleware import unavailable_reason
+
+    assert "unavailable" in unavailable_reason(
+        psycopg.OperationalError("server closed the connection unexpectedly")
+    )
+    assert unavailable_reason(psycopg.errors.UniqueViolation("a bug, not an outage")) is None

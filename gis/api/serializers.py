@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometrySerializerMethodField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from gis import coords, privacy
+from gis import coords, privacy, services
 from gis.codes import CODE_LENGTH, Level
 from gis.models import HOUSEHOLD_FLAGS, Household, Unit
 
@@ -107,6 +107,7 @@ class HouseholdFeatureSerializer(GeoFeatureModelSerializer):
             "id_number",
             "grid",
             "micro_grid",
+            "version",
         )
 
     def _clear(self, household) -> bool:
@@ -148,13 +149,23 @@ def _code_of(path: str, level: str) -> str | None:
     return None
 
 
+def _max_length(model, field: str) -> int:
+    """The column's length: a longer value must be a 400 here, not a DataError below."""
+    return model._meta.get_field(field).max_length
+
+
 class HouseholdWriteSerializer(serializers.Serializer):
     lon = serializers.FloatField()
     lat = serializers.FloatField()
     crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
-    address = serializers.CharField(max_length=200)
-    head_name = serializers.CharField(max_length=50)
-    head_phone = serializers.RegexField(r"^\+?[\d-]{5,20}$", required=False, allow_blank=True)
+    address = serializers.CharField(max_length=_max_length(Household, "address"))
+    head_name = serializers.CharField(max_length=_max_length(Household, "head_name"))
+    head_phone = serializers.RegexField(
+        r"^\+?[\d-]{5,20}$",
+        max_length=_max_length(Household, "head_phone"),
+        required=False,
+        allow_blank=True,
+    )
     members = serializers.IntegerField(min_value=1, max_value=99, default=1)
     id_number = serializers.CharField(required=False, allow_blank=True, write_only=True)
     elderly_living_alone = serializers.BooleanField(default=False)
@@ -163,16 +174,33 @@ class HouseholdWriteSerializer(serializers.Serializer):
     disabled = serializers.BooleanField(default=False)
     party_member = serializers.BooleanField(default=False)
     key_attention = serializers.BooleanField(default=False)
+    # On a change: the version the client read (instead of an If-Match header); 409 if stale.
+    version = serializers.IntegerField(min_value=1, required=False, write_only=True)
 
 
 class BoundaryImportSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=Level.ORDER)
-    parent_code = serializers.CharField(required=False, allow_blank=True)
+    parent_code = serializers.CharField(
+        required=False, allow_blank=True, max_length=_max_length(Unit, "parent_code")
+    )
     crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
     repair = serializers.BooleanField(default=False)
     replace = serializers.BooleanField(default=False)
-    valid_from = serializers.DateField(required=False)
-    features = serializers.JSONField(help_text="a GeoJSON FeatureCollection")
+    valid_from = serializers.DateField(
+        required=False,
+        help_text="the day the boundaries take effect (default now): from 1949-10-01 to a "
+        "year ahead, and after the current version of a replaced unit",
+    )
+    features = serializers.JSONField(
+        help_text="a GeoJSON FeatureCollection; each feature's properties carry code, name "
+        "(at most 100 characters), optionally name_en and parent_code"
+    )
+
+    def validate_valid_from(self, value):
+        problem = services.valid_from_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class ImportResultSerializer(serializers.Serializer):

@@ -1,25 +1,27 @@
 """Thin API views: parse, call a selector or service, serialize. Every queryset starts from a
 territory-scoped selector."""
 
+import math
+
 from django.conf import settings
 from django.contrib.gis.db.models import GeometryField
 from django.db.models import F, Func, Value
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework_gis.pagination import GeoJsonPagination
 
-from gis import selectors, services
+from core.parsers import JSONParser
+from gis import coords, selectors, services
 from gis.boundary_io import FORMATS, BoundaryFileError, features_from_geojson
 from gis.codes import Level
 from gis.exports import units_export
-from gis.topology import topology_check
+from gis.topology import TopologyTooLarge, topology_check
 
 from . import params
 from .serializers import (
@@ -101,7 +103,11 @@ class UnitList(GenericAPIView):
     def extra_context(self, units):
         return {"counts": selectors.household_counts_by_unit(units=units)}
 
-    @extend_schema(parameters=UNIT_PARAMS, operation_id="units_list")
+    @extend_schema(
+        parameters=UNIT_PARAMS,
+        operation_id="units_list",
+        responses={200: UnitFeatureSerializer(many=True)},
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         context = {"crs": params.crs_param(request), "request": request, **self.extra_context(page)}
@@ -120,7 +126,7 @@ class GridList(UnitList):
         chiefs = selectors.grid_chiefs_by_code(codes=[u.code for u in units])
         return {**super().extra_context(units), "chiefs": chiefs}
 
-    @extend_schema(parameters=UNIT_PARAMS)
+    @extend_schema(parameters=UNIT_PARAMS, responses={200: GridFeatureSerializer(many=True)})
     def get(self, request):
         return super().get(request)
 
@@ -149,20 +155,41 @@ class UnitDetail(GenericAPIView):
 
 class UnitTopology(GenericAPIView):
     @extend_schema(
-        parameters=[AS_OF_PARAM, OpenApiParameter("tolerance_m2", float)],
+        parameters=[CRS_PARAM, AS_OF_PARAM, OpenApiParameter("tolerance_m2", float)],
         responses={200: OpenApiTypes.OBJECT},
-        description="Gaps, overlaps and spills between this unit's descendants and their parents.",
+        description="Gaps, overlaps and spills between this unit's descendants and their "
+        "parents (locations in the requested CRS), for roles that edit the territory. A "
+        f"subtree of more than {settings.WANGGE_TOPOLOGY_MAX_UNITS} units is refused (400): "
+        "check a smaller unit.",
     )
     def get(self, request, code):
         as_of = params.as_of_param(request)
+        crs = params.crs_param(request)
         unit = selectors.unit_for_user(user=request.user, code=code, as_of=as_of)
+        j = selectors.jurisdiction_for(user=request.user)
+        if not j.covers(unit.path, j.territory_edit_paths):
+            # Seen (it is in the territory, so not a 404) but not the user's to edit.
+            raise PermissionDenied("only roles that edit the territory may check its topology")
         try:
             tolerance = float(
                 request.query_params.get("tolerance_m2", settings.WANGGE_TOPOLOGY_TOLERANCE_M2)
             )
         except ValueError as exc:
             raise ValidationError({"tolerance_m2": ["expected a number"]}) from exc
-        return Response(topology_check(unit=unit, as_of=as_of, tolerance_m2=tolerance).as_dict())
+        if not math.isfinite(tolerance) or tolerance < 0:
+            raise ValidationError({"tolerance_m2": ["expected a number of m², 0 or more"]})
+        try:
+            report = topology_check(
+                unit=unit,
+                as_of=as_of,
+                tolerance_m2=tolerance,
+                max_units=settings.WANGGE_TOPOLOGY_MAX_UNITS,
+            )
+        except TopologyTooLarge as exc:
+            raise ValidationError({"code": [str(exc)]}) from exc
+        for defect in report.defects:
+            defect.location = coords.point_from_wgs84(*defect.location, crs)
+        return Response(report.as_dict())
 
 
 class FileDownloadNegotiation(DefaultContentNegotiation):
@@ -183,7 +210,10 @@ class UnitExport(GenericAPIView):
             CRS_PARAM,
             AS_OF_PARAM,
         ],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, FORMATS["geojson"][2]): OpenApiTypes.OBJECT,
+            (200, FORMATS["gpkg"][2]): OpenApiTypes.BINARY,
+        },
         description="Download the units of one level of your territory as GeoJSON or GeoPackage.",
     )
     def get(self, request):
@@ -279,7 +309,9 @@ class HouseholdList(HouseholdContextMixin, GenericAPIView):
         return qs.order_by("id")
 
     @extend_schema(
-        parameters=[*COMMON, OpenApiParameter("grid", str)], operation_id="households_list"
+        parameters=[*COMMON, OpenApiParameter("grid", str)],
+        operation_id="households_list",
+        responses={200: HouseholdFeatureSerializer(many=True)},
     )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -298,22 +330,103 @@ class HouseholdList(HouseholdContextMixin, GenericAPIView):
         )
 
 
+def _etag(record) -> str:
+    # Strong: If-Match compares strongly (RFC 9110 13.1.1), a weak tag would never match.
+    return f'"{record.version}"'
+
+
+def _version_in_if_match(header: str) -> int | None:
+    """The version named by an If-Match of one ETag ("3", or W/"3" from a lenient client);
+    None when it names none."""
+    tags = [t.strip() for t in header.split(",") if t.strip()]
+    if len(tags) != 1:
+        return None
+    tag = tags[0].removeprefix("W/")
+    if len(tag) < 3 or tag[0] != '"' or tag[-1] != '"' or not tag[1:-1].isdigit():
+        return None
+    return int(tag[1:-1])
+
+
+def _nothing_written(status_code: int, where: str, message: str) -> Response:
+    return Response(
+        {"detail": "nothing was written", "errors": [{"where": where, "message": message}]},
+        status=status_code,
+    )
+
+
+IF_MATCH_PARAM = OpenApiParameter(
+    "If-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    description='the ETag read with GET (e.g. "3"); or send "version" in the body',
+)
+
+
 class HouseholdDetail(HouseholdContextMixin, GenericAPIView):
+    """A household; its ETag is its edit version. A change must name the version it was made
+    on (If-Match, or "version" in the body), so that it cannot silently overwrite a change
+    someone else made in between."""
+
     serializer_class = HouseholdFeatureSerializer
+
+    def _answer(self, household) -> Response:
+        response = Response(HouseholdFeatureSerializer(household, context=self._context()).data)
+        response["ETag"] = _etag(household)
+        return response
 
     @extend_schema(parameters=[CRS_PARAM])
     def get(self, request, pk):
-        household = selectors.household_for_user(user=request.user, pk=pk)
-        return Response(HouseholdFeatureSerializer(household, context=self._context()).data)
+        return self._answer(selectors.household_for_user(user=request.user, pk=pk))
 
-    @extend_schema(request=HouseholdWriteSerializer, responses={200: HouseholdFeatureSerializer})
+    @extend_schema(
+        parameters=[IF_MATCH_PARAM],
+        request=HouseholdWriteSerializer,
+        responses={
+            200: HouseholdFeatureSerializer,
+            409: OpenApiResponse(description="the body's version is stale"),
+            412: OpenApiResponse(description="If-Match does not name the current version"),
+            428: OpenApiResponse(description="neither If-Match nor version was sent"),
+        },
+    )
     def patch(self, request, pk):
+        # 404 before any precondition answer: a reader outside learns nothing from a write.
         household = selectors.household_for_writer(user=request.user, pk=pk)
         serializer = HouseholdWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         changes = {k: v for k, v in serializer.validated_data.items() if k in request.data}
         crs = changes.pop("crs", "wgs84")
-        household = services.household_update(
-            household=household, user=request.user, crs=crs, **changes
-        )
-        return Response(HouseholdFeatureSerializer(household, context=self._context()).data)
+        body_version = changes.pop("version", None)
+        if_match = request.headers.get("If-Match")
+        if if_match is None and body_version is None:
+            return _nothing_written(
+                status.HTTP_428_PRECONDITION_REQUIRED,
+                "If-Match",
+                'send the ETag you read in If-Match (or its version as "version"), so that '
+                "your change cannot overwrite one made since",
+            )
+        header_version = None
+        if if_match is not None and if_match.strip() != "*":
+            header_version = _version_in_if_match(if_match)
+            if header_version is None:
+                return _nothing_written(
+                    status.HTTP_412_PRECONDITION_FAILED,
+                    "If-Match",
+                    "If-Match must hold the one ETag you read",
+                )
+            if body_version is not None and body_version != header_version:
+                raise ValidationError({"version": ["disagrees with If-Match"]})
+        try:
+            household = services.household_update(
+                household=household,
+                user=request.user,
+                crs=crs,
+                expected_version=header_version if header_version is not None else body_version,
+                **changes,
+            )
+        except services.StaleVersion as exc:
+            if header_version is None:
+                raise  # 409, the API's answer to a stale body
+            return _nothing_written(
+                status.HTTP_412_PRECONDITION_FAILED, "If-Match", exc.problems[0].message
+            )
+        return self._answer(household)

@@ -1,5 +1,6 @@
 import io
 import json
+import re
 
 import pyogrio
 import pytest
@@ -193,3 +194,71 @@ def test_merge_small_grids_command_plans_then_commits(territory):
     assert Unit.objects.current().filter(code="411381001001002").exists()
     call_command("merge_small_grids", "411381001001", "--min", "2", "--commit", stdout=out)
     assert not Unit.objects.current().filter(code="411381001001002").exists()
+
+
+def _grid_file(tmp_path, box_, name="新网格", code="411381001001003"):
+    path = tmp_path / "grid.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"code": code, "name": name},
+                        "geometry": shapely.geometry.mapping(shapely.box(*box_)),
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        )
+    )
+    return str(path)
+
+
+def _import_grid(path, *extra):
+    call_command(
+        "import_boundaries",
+        path,
+        "--level",
+        "grid",
+        "--parent",
+        "411381001001",
+        *extra,
+        verbosity=0,
+    )
+
+
+def test_command_refuses_a_grid_outside_its_village(tmp_path, territory):
+    """The same rule as the API: a grid of village A1 drawn in township B."""
+    with pytest.raises(CommandError) as caught:
+        _import_grid(_grid_file(tmp_path, (112.12, 32.62, 112.18, 32.68)))
+    assert "feature 0 (411381001001003).geometry: " in str(caught.value)
+    assert "m² lie outside its parent 411381001001" in str(caught.value)
+    assert not Unit.objects.filter(code="411381001001003").exists()
+    assert Household.objects.get(pk=territory.households["B1a"].pk).grid.code == "411381101201001"
+
+
+def test_command_grid_just_inside_is_imported_slightly_outside_is_not(tmp_path, territory):
+    with pytest.raises(CommandError, match=r"1\.7 m² lie outside"):
+        _import_grid(_grid_file(tmp_path, (112.06, 32.61, 112.1 + 2e-9, 32.69)))
+    _import_grid(_grid_file(tmp_path, (112.06, 32.61, 112.1, 32.69)))
+    assert Unit.objects.current().filter(code="411381001001003").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "name", "message"),
+    [
+        (
+            ("--valid-from", "9999-12-31"),
+            "新网格",
+            "valid_from: 9999-12-31 is more than a year ahead",
+        ),
+        (("--valid-from", "1900-01-01"), "新网格", "before 1949-10-01"),
+        ((), "网" * 101, "feature 0 (411381001001003).name: 101 characters, at most 100"),
+    ],
+)
+def test_command_refuses_absurd_dates_and_long_names(tmp_path, territory, extra, name, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        _import_grid(_grid_file(tmp_path, (112.06, 32.61, 112.09, 32.69), name=name), *extra)
+    assert not Unit.objects.filter(code="411381001001003").exists()

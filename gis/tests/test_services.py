@@ -223,3 +223,197 @@ def test_second_edit_of_a_stale_version_is_refused(territory):
             boundary=box(112.1, 32.6, 112.2, 32.7),
         )
     assert Unit.objects.filter(code="411381101201001").count() == 2
+
+
+# --- boundary imports stay inside the importer's territory (issue 9 §6) -------------------
+
+# Township B's land, with B1a's household (112.15, 32.65) in it.
+IN_TOWNSHIP_B = shapely.box(112.12, 32.62, 112.18, 32.68)
+
+
+def test_township_commander_cannot_import_a_grid_lying_in_another_township(territory):
+    """The reported attack: a grid under his own village, drawn in township B."""
+    b1a = territory.households["B1a"]
+    with pytest.raises(TerritoryError) as caught:
+        boundaries_import(
+            features=[feature(0, "411381001001003", IN_TOWNSHIP_B)],
+            level="grid",
+            parent_code="411381001001",
+            user=territory.users["township_commander"],
+        )
+    [problem] = caught.value.problems
+    assert problem.where == "feature 0 (411381001001003).geometry"
+    assert "lie outside its parent 411381001001" in problem.message
+    # 0.06 x 0.06 degrees at 32.65° N: about 37.5 km², all of it outside.
+    outside = float(problem.message.split(" m²")[0].replace(",", ""))
+    assert 3.6e7 < outside < 3.9e7
+    assert not Unit.objects.filter(code="411381001001003").exists()
+    assert Household.objects.get(pk=b1a.pk).territory_path == b1a.territory_path
+
+
+@pytest.mark.parametrize(("spill_deg", "accepted"), [(0.0, True), (5e-10, True), (2e-9, False)])
+def test_containment_tolerance_is_measured_in_square_metres(territory, spill_deg, accepted):
+    """A grid along the village's east edge (112.1), 0.08° tall, pushed east by `spill_deg`:
+    5e-10° sticks out ~0.4 m² (noise, under the 1 m² tolerance), 2e-9° ~1.7 m² (refused)."""
+    grid = shapely.box(112.06, 32.61, 112.1 + spill_deg, 32.69)
+    kwargs = {
+        "features": [feature(0, "411381001001003", grid)],
+        "level": "grid",
+        "parent_code": "411381001001",
+        "user": territory.users["township_commander"],
+    }
+    if accepted:
+        assert boundaries_import(**kwargs).created == ["411381001001003"]
+        return
+    with pytest.raises(TerritoryError, match=r"1\.\d m² lie outside its parent 411381001001"):
+        boundaries_import(**kwargs)
+
+
+def test_superuser_and_the_command_path_are_held_to_containment_too(territory):
+    for user in (territory.users["admin"], None):
+        with pytest.raises(TerritoryError, match="lie outside its parent"):
+            boundaries_import(
+                features=[feature(0, "411381001001003", IN_TOWNSHIP_B)],
+                level="grid",
+                parent_code="411381001001",
+                user=user,
+            )
+
+
+def test_import_may_not_take_households_from_outside_the_importers_territory(territory):
+    """Legacy data: village A1's boundary already spills over township B. A grid inside it
+    passes containment, but would pull B1a's household (grid codes: the lower wins) into the
+    township commander's territory: refused, naming how many."""
+    from .factories import box
+
+    Unit.objects.filter(code="411381001001").update(boundary=box(112.0, 32.6, 112.2, 32.7))
+    b1a = territory.households["B1a"]
+    with pytest.raises(TerritoryError) as caught:
+        boundaries_import(
+            features=[feature(0, "411381001001003", IN_TOWNSHIP_B)],
+            level="grid",
+            parent_code="411381001001",
+            user=territory.users["township_commander"],
+        )
+    assert [p.as_dict() for p in caught.value.problems] == [
+        {
+            "where": "feature 0 (411381001001003).geometry",
+            "message": "would take 1 household(s) from outside your territory into this unit",
+        }
+    ]
+    assert not Unit.objects.filter(code="411381001001003").exists()
+    assert Household.objects.get(pk=b1a.pk).grid.code == "411381101201001"
+    # The whole territory is the superuser's: the same import goes through for them.
+    boundaries_import(
+        features=[feature(0, "411381001001003", IN_TOWNSHIP_B)],
+        level="grid",
+        parent_code="411381001001",
+        user=territory.users["admin"],
+    )
+    assert Household.objects.get(pk=b1a.pk).grid.code == "411381001001003"
+
+
+def test_replace_keeps_the_unit_inside_its_parent_and_around_its_children(territory):
+    from gis.services import unit_replace
+
+    from .factories import box
+
+    grid = Unit.objects.current().get(code="411381001001002")
+    with pytest.raises(TerritoryError, match="lie outside its parent 411381001001"):
+        unit_replace(unit=grid, boundary=box(112.05, 32.6, 112.15, 32.7))
+    grid_a = Unit.objects.current().get(code="411381001001001")
+    with pytest.raises(TerritoryError, match="its child 41138100100100102") as caught:
+        unit_replace(unit=grid_a, boundary=box(112.0, 32.6, 112.05, 32.66))
+    assert caught.value.problems[0].where == "unit 411381001001001.geometry"
+    Unit.objects.filter(code="411381001001").update(boundary=box(112.0, 32.6, 112.2, 32.7))
+    with pytest.raises(TerritoryError, match="would take 1 household"):
+        unit_replace(
+            unit=grid,
+            boundary=box(112.05, 32.6, 112.2, 32.7),
+            user=territory.users["township_commander"],
+        )
+    assert Unit.objects.filter(code__in=["411381001001001", "411381001001002"]).count() == 2
+
+
+# --- dates and lengths ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "message"),
+    [
+        (datetime.date(9999, 12, 31), "more than a year ahead"),
+        (datetime.date(1900, 1, 1), "before 1949-10-01"),
+        (datetime.date(2023, 6, 1), "before parent 411381001001 began (2024-01-01)"),
+    ],
+)
+def test_absurd_or_premature_valid_from_is_refused(territory, valid_from, message):
+    with pytest.raises(TerritoryError) as caught:
+        boundaries_import(
+            features=[feature(0, "411381001001003", shapely.box(112.06, 32.61, 112.09, 32.69))],
+            level="grid",
+            parent_code="411381001001",
+            valid_from=valid_from,
+        )
+    assert any(p.where == "valid_from" and message in p.message for p in caught.value.problems)
+    assert not Unit.objects.filter(code="411381001001003").exists()
+
+
+def test_a_version_dated_ahead_can_still_be_replaced_and_is_never_retired_before_it_starts(
+    territory,
+):
+    from django.utils import timezone
+
+    from gis.services import unit_replace, unit_retire
+
+    soon = timezone.localdate() + datetime.timedelta(days=30)
+    boundaries_import(
+        features=[feature(0, "411381001001003", shapely.box(112.06, 32.61, 112.09, 32.69))],
+        level="grid",
+        parent_code="411381001001",
+        valid_from=soon,
+    )
+    unit = Unit.objects.current().get(code="411381001001003")
+    with pytest.raises(TerritoryError, match="cannot end at"):  # not an IntegrityError
+        unit_retire(unit=unit)
+    successor = unit_replace(unit=unit, on_date=soon + datetime.timedelta(days=1), name="改")
+    assert successor.name == "改"
+
+
+def test_replace_dated_before_the_current_version_is_reported_with_the_other_problems(
+    territory,
+):
+    with pytest.raises(TerritoryError) as caught:
+        boundaries_import(
+            features=[
+                feature(
+                    0, "411381001001002", shapely.box(112.05, 32.6, 112.1, 32.7), name="x" * 101
+                )
+            ],
+            level="grid",
+            parent_code="411381001001",
+            replace=True,
+            valid_from=datetime.date(2024, 1, 1),
+        )
+    wheres = {p.where for p in caught.value.problems}
+    assert wheres == {"code 411381001001002.valid_from", "feature 0 (411381001001002).name"}
+
+
+def test_names_longer_than_their_column_are_refused_per_feature(territory):
+    with pytest.raises(TerritoryError) as caught:
+        boundaries_import(
+            features=[
+                feature(
+                    0,
+                    "411381001001003",
+                    shapely.box(112.06, 32.61, 112.09, 32.69),
+                    name="名" * 101,
+                    name_en="e" * 101,
+                )
+            ],
+            level="grid",
+            parent_code="411381001001",
+        )
+    assert {(p.where, p.message) for p in caught.value.problems} == {
+        ("feature 0 (411381001001003).name", "101 characters, at most 100"),
+        ("feature 0 (411381001001003).name_en", "101 characters, at most 100"),
+    }

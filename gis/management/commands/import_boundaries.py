@@ -12,7 +12,8 @@ from gis.services import TerritoryError, boundaries_import
 class Command(BaseCommand):
     help = (
         "Import units of one level from GeoJSON, GeoPackage or Shapefile. Features carry `code`, "
-        "`name` (and optionally `name_en`, `parent_code`) properties. All or nothing."
+        "`name` (and optionally `name_en`, `parent_code`) properties. Each unit must lie within "
+        "its parent (WANGGE_CONTAINMENT_TOLERANCE_M2). All or nothing."
     )
 
     def add_arguments(self, parser):
@@ -38,7 +39,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--valid-from",
             type=datetime.date.fromisoformat,
-            help="date the new boundaries take effect (default today)",
+            help="date the new boundaries take effect (default now): from 1949-10-01 to a year "
+            "ahead, not before the parent began nor before the version it replaces",
         )
         parser.add_argument("--code", help="code of a lone feature without properties")
         parser.add_argument("--name", help="name of a lone feature without properties")
