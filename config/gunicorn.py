@@ -7,6 +7,7 @@ and only a worker stuck beyond both is killed by gunicorn at `timeout`."""
 
 import multiprocessing
 import os
+from pathlib import Path
 
 bind = os.environ.get("WANGGE_BIND", "127.0.0.1:8000")
 wsgi_app = "config.wsgi:application"
@@ -18,6 +19,8 @@ graceful_timeout = 20
 limit_request_line = 8190
 accesslog = os.environ.get("WANGGE_ACCESS_LOG", "-")
 errorlog = "-"
+# One control socket per checkout (gunicorn's default is one per OS user's home).
+control_socket = str(Path(__file__).resolve().parent.parent / "var" / "gunicorn.ctl")
 
 # Inherited by every worker (read by config/settings/base.py at import).
 os.environ.setdefault("WANGGE_REQUEST_TIMEOUT_S", str(max(1, timeout - 15)))

@@ -31,7 +31,18 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-$PY manage.py procrastinate worker --concurrency 2 &
+# The worker stops itself when it loses the database (a restart, a crash): start it again.
+(
+  child=
+  trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait; exit 0' TERM INT
+  while true; do
+    $PY manage.py procrastinate worker --concurrency 2 &
+    child=$!
+    wait "$child" || true
+    echo "run: the task worker stopped; starting it again in 5 s" >&2
+    sleep 5 & wait $!
+  done
+) &
 pids+=($!)
 .venv/bin/gunicorn -c config/gunicorn.py &
 pids+=($!)
@@ -50,5 +61,5 @@ if [ "$embedded" = 1 ]; then
 fi
 
 echo "run: serving http://${WANGGE_BIND:-127.0.0.1:8000}/ (Ctrl-C stops)"
-# The first of them to end (a crash, or Ctrl-C) stops the others.
+# The web server ending (a crash, or Ctrl-C) stops the others.
 wait -n "${pids[@]}" || true

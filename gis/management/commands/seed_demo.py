@@ -25,7 +25,8 @@ class Command(BaseCommand):
                 items,
                 desc=desc,
                 unit=" units" if desc == "dividing" else " grids",
-                disable=options["verbosity"] == 0,
+                # No bars when the output is a log file, not a terminal.
+                disable=True if options["verbosity"] == 0 else None,
             )
 
         figures = demo_seed(scale=scale, seed=seed, progress=progress)
