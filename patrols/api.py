@@ -17,10 +17,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.parsers import JSONParser
-from gis import coords
-from gis.api.params import crs_param as _crs
-from gis.api.params import refuse_large_upload
-from gis.models import HOUSEHOLD_FLAGS
+from territory import coords
+from territory.api.params import crs_param as _crs
+from territory.api.params import refuse_large_upload
+from territory.models import HOUSEHOLD_FLAGS
 
 from . import photos, selectors, services, tracks, uploads
 from .gpx import GPXError, fixes_from_gpx
