@@ -374,8 +374,8 @@ def prepare_crash_database(workdir: Path):
     small territory, and the bench login and points."""
     import datetime
 
+    from core.validity import start_of
     from territory.services import to_geos
-    from territory.validity import start_of
 
     call_command("migrate", verbosity=0)
     for level, code, parent, bounds in CRASH_TERRITORY:  # parents first: the path trigger

@@ -16,8 +16,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from core import coords
 from core.parsers import JSONParser
-from territory import coords
 from territory.api.params import crs_param as _crs
 from territory.api.params import refuse_large_upload
 from territory.models import HOUSEHOLD_FLAGS

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from territory import coords
+from core import coords
 from territory.codes import Level
 from territory.models import Unit
 from territory.services import to_geos

@@ -11,7 +11,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from . import coords
+from core import coords
 
 
 class BoundaryFileError(ValueError):

@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from .geometry import as_multipolygon
+from core.geometry import as_multipolygon
 
 STREETS = ["古城街道", "花洲街道", "新华街道", "湍河街道", "东城街道", "团结路街道"]
 TOWNS = [

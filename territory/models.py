@@ -3,7 +3,7 @@ households placed in them.
 
 Storage CRS: every geometry is EPSG:4326 (WGS84 longitude/latitude). GPS fixes arrive in it,
 CGCS2000 (EPSG:4490) differs from it by centimetres, and PostGIS's geography type measures it in
-metres. GCJ-02/BD-09 input is converted on the way in (territory.coords). See docs/crs.md.
+metres. GCJ-02/BD-09 input is converted on the way in (core.coords). See docs/crs.md.
 """
 
 import datetime
@@ -15,8 +15,9 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.validity import as_of_instant
+
 from .codes import Level, check_code
-from .validity import as_of_instant
 
 
 class LevelChoices(models.TextChoices):

@@ -9,7 +9,9 @@ from django.utils import timezone
 from faker import Faker
 from shapely import wkb
 
-from . import demo, privacy, validity
+from core import validity
+
+from . import demo, privacy
 from .boundary_io import read_boundary_file
 from .codes import Level
 from .models import HOUSEHOLD_FLAGS, Unit
@@ -18,7 +20,7 @@ from .services import boundaries_import, to_geos
 DENGZHOU_FILE = (
     Path(settings.BASE_DIR) / "fixtures" / "boundaries" / "411381_dengzhou_gcj02.geojson"
 )
-DEMO_START = datetime.date(2024, 1, 1)  # start of that day (territory.validity)
+DEMO_START = datetime.date(2024, 1, 1)  # start of that day (core.validity)
 
 _COLUMNS = (
     "location",

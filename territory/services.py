@@ -14,11 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from . import assignment, coords, partition, privacy, proposals, selectors, topology, validity
+from core import coords, validity
+from core.geometry import as_multipolygon as geometry_as_multipolygon
+from core.geometry import check_polygonal, coordinates_out_of_range
+
+from . import assignment, partition, privacy, proposals, selectors, topology
 from .boundary_io import RawFeature
 from .codes import CODE_LENGTH, Level, check_code
-from .geometry import as_multipolygon as geometry_as_multipolygon  # noqa: I001
-from .geometry import check_polygonal, coordinates_out_of_range
 from .models import (
     HOUSEHOLD_FLAGS,
     Household,

@@ -14,8 +14,9 @@ import shapely
 from django.conf import settings
 from django.db import connection
 
+from core.validity import as_of_instant
+
 from .models import Unit
-from .validity import as_of_instant
 
 
 @dataclass

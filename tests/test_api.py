@@ -4,9 +4,9 @@ import pytest
 import shapely
 from django.urls import reverse
 
-from territory import coords
+from core import coords
+from core.validity import start_of
 from territory.models import Household, Unit
-from territory.validity import start_of
 
 pytestmark = pytest.mark.django_db
 

@@ -257,8 +257,8 @@ def test_field_page_on_a_gcj02_basemap_stores_wgs84_positions(
 ):
     # Chinese tiles are drawn in GCJ-02, about 500 m off WGS84 here: the page shows positions
     # where the tiles put them, and what it stores is still WGS84.
+    from core import coords
     from patrols.models import Incident
-    from territory import coords
 
     settings.WANGGE_BASEMAP_CRS = "gcj02"
     gps = (112.021, 32.621)

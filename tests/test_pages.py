@@ -49,8 +49,8 @@ def test_admin_boundary_edit_creates_a_new_version(territory, client):
 
     from django.utils import timezone
 
+    from core.validity import start_of
     from territory.models import Unit
-    from territory.validity import start_of
 
     client.force_login(territory.users["admin"])
     unit = Unit.objects.get(code="411381101201001")

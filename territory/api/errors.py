@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from territory.coords import UnknownCRS
+from core.coords import UnknownCRS
 from territory.services import StaleProposal, TerritoryError
 
 

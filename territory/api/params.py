@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from rest_framework.exceptions import ValidationError
 
-from territory import coords
+from core import coords
 
 
 def crs_param(request) -> str:

@@ -5,7 +5,8 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometrySerializerMethodField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from territory import coords, privacy, services
+from core import coords
+from territory import privacy, services
 from territory.codes import CODE_LENGTH, Level
 from territory.models import HOUSEHOLD_FLAGS, Household, Unit
 

@@ -16,8 +16,9 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from core import coords
 from core.parsers import JSONParser
-from territory import coords, selectors, services
+from territory import selectors, services
 from territory.boundary_io import FORMATS, BoundaryFileError, features_from_geojson
 from territory.codes import Level
 from territory.exports import units_export

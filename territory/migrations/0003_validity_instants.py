@@ -1,4 +1,4 @@
-"""Validity as instants (timestamptz), not dates: see territory.validity."""
+"""Validity as instants (timestamptz), not dates: see core.validity."""
 
 import django.utils.timezone
 from django.db import migrations, models

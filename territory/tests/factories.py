@@ -5,9 +5,9 @@ import shapely
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 
+from core.validity import start_of
 from territory.models import Household, Unit
 from territory.services import to_geos
-from territory.validity import start_of
 
 
 def box(x0, y0, x1, y1):

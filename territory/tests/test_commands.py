@@ -7,7 +7,7 @@ import pytest
 import shapely
 from django.core.management import CommandError, call_command
 
-from territory import coords
+from core import coords
 from territory.models import Household, Unit
 from territory.seeding import DENGZHOU_FILE, demo_seed
 from territory.topology import topology_check

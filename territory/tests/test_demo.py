@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from territory import coords, demo
+from core import coords
+from territory import demo
 
 COUNTY = Path(__file__).resolve().parents[2] / "fixtures/boundaries/411381_dengzhou_gcj02.geojson"
 

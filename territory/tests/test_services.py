@@ -4,11 +4,11 @@ import pytest
 import shapely
 from django.core.exceptions import ValidationError
 
-from territory import coords
+from core import coords
+from core.validity import start_of
 from territory.boundary_io import RawFeature
 from territory.models import Household, Unit
 from territory.services import TerritoryError, boundaries_import, household_create
-from territory.validity import start_of
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ import datetime
 import pytest
 from django.contrib.gis.geos import Point
 
+from core.validity import start_of
 from territory.models import Household, Unit
 from territory.services import households_assign, unit_replace
-from territory.validity import start_of
 
 from .factories import HouseholdFactory, box
 

@@ -4,8 +4,8 @@ import pyogrio
 import shapely
 from django.core.management.base import BaseCommand, CommandError
 
+from core import coords
 from patrols import services
-from territory import coords
 
 # OSM ways people walk along (not rivers, power lines, ...).
 WALKABLE = {

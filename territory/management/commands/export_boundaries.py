@@ -3,9 +3,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.coords import CRS_NAMES
 from territory.boundary_io import FORMATS, BoundaryFileError
 from territory.codes import Level
-from territory.coords import CRS_NAMES
 from territory.exports import units_export
 from territory.models import Unit
 

@@ -3,9 +3,9 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from core.coords import CRS_NAMES
 from territory.boundary_io import BoundaryFileError, read_boundary_file
 from territory.codes import Level
-from territory.coords import CRS_NAMES
 from territory.services import TerritoryError, boundaries_import
 
 

@@ -1,7 +1,7 @@
 import datetime
 from zoneinfo import ZoneInfo
 
-from territory.validity import as_of_instant, start_of
+from core.validity import as_of_instant, start_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -1,6 +1,6 @@
 import shapely
 
-from territory.geometry import check_polygonal
+from core.geometry import check_polygonal
 
 BOWTIE = shapely.Polygon(
     [(112.0, 32.6), (112.1, 32.7), (112.1, 32.6), (112.0, 32.7), (112.0, 32.6)]

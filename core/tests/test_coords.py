@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import shapely
 
-from territory import coords
+from core import coords
 
 # Published reference points: the eviltransform project's test vectors.
 WGS_GCJ = [
