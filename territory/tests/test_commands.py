@@ -1,18 +1,22 @@
 import io
 import json
 import re
+from pathlib import Path
 
 import pyogrio
 import pytest
 import shapely
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from core import coords
 from territory.models import Household, Unit
-from territory.seeding import DENGZHOU_FILE, demo_seed
-from territory.topology import topology_check
 
 pytestmark = pytest.mark.django_db
+
+DENGZHOU_FILE = (
+    Path(settings.BASE_DIR) / "fixtures" / "boundaries" / "411381_dengzhou_gcj02.geojson"
+)
 
 
 def test_import_the_real_dengzhou_boundary_from_gcj02(capsys):
@@ -143,33 +147,6 @@ def test_check_topology_command_fails_on_a_gap(territory, capsys):
     )
     with pytest.raises(CommandError, match="topology defect"):
         call_command("check_topology", "411381")
-
-
-def test_small_demo_seed_tiles_and_places_every_household():
-    figures = demo_seed(
-        seed=7, counts={"townships": 4, "villages": 16, "grids": 60, "microgrid_grids": 2}
-    )
-    assert figures["township"] == 4 and figures["microgrid"] > 0
-    report = topology_check(unit=Unit.objects.get(code="411381"))
-    assert report.ok, report.defects[:5]
-    assert Household.objects.count() == figures["households"]
-    assert not Household.objects.filter(grid__isnull=True).exists()
-    assert Household.objects.filter(micro_grid__isnull=False).exists()
-
-
-@pytest.mark.slow
-def test_full_demo_scale_passes_the_topology_check(capsys):
-    call_command("seed_demo", "--scale", "demo", verbosity=0)
-    assert Unit.objects.filter(level="township").count() == 28
-    assert Unit.objects.filter(level="village").count() == 626
-    assert Unit.objects.filter(level="grid").count() == 6125
-    assert Household.objects.count() >= 60000
-    report = topology_check(unit=Unit.objects.get(code="411381"))
-    assert report.ok and report.children_checked > 6800, report.defects[:5]
-    with pytest.raises(CommandError, match="already has a territory"):
-        call_command("seed_demo", verbosity=0)
-    call_command("seed_demo", "--if-empty", verbosity=0)
-    assert "kept it" in capsys.readouterr().out
 
 
 def test_divide_grids_reports_what_it_could_not_divide(territory):

@@ -3,9 +3,9 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .codes import Level
-from .models import RoleAssignment, RoleChoices, Unit
-from .services import role_assign
+from territory.codes import Level
+from territory.models import RoleAssignment, RoleChoices, Unit
+from territory.services import role_assign
 
 DEMO_PASSWORD = "wangge-demo"
 

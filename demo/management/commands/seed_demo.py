@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from demo.seeding import demo_seed
 from territory.models import Unit
-from territory.seeding import demo_seed
 
 
 class Command(BaseCommand):

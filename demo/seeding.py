@@ -10,12 +10,13 @@ from faker import Faker
 from shapely import wkb
 
 from core import validity
+from territory import privacy
+from territory.boundary_io import read_boundary_file
+from territory.codes import Level
+from territory.models import HOUSEHOLD_FLAGS, Unit
+from territory.services import boundaries_import, to_geos
 
-from . import demo, privacy
-from .boundary_io import read_boundary_file
-from .codes import Level
-from .models import HOUSEHOLD_FLAGS, Unit
-from .services import boundaries_import, to_geos
+from . import generator
 
 DENGZHOU_FILE = (
     Path(settings.BASE_DIR) / "fixtures" / "boundaries" / "411381_dengzhou_gcj02.geojson"
@@ -54,7 +55,7 @@ def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=
     county = Unit.objects.current().get(code="411381")
     county.name_en = "Dengzhou"
     county.save(update_fields=["name_en"])
-    territory = demo.build_territory(
+    territory = generator.build_territory(
         wkb.loads(bytes(county.boundary.wkb)),
         county_code=county.code,
         county_name=county.name,
@@ -91,7 +92,7 @@ def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=
         with cursor.cursor.copy(
             f"COPY territory_household ({', '.join(_COLUMNS)}) FROM STDIN"
         ) as copy:
-            batches = demo.build_households(
+            batches = generator.build_households(
                 grids,
                 scale=scale,
                 seed=seed,

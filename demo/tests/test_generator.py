@@ -6,7 +6,7 @@ import numpy as np
 import shapely
 
 from core import coords
-from territory import demo
+from demo import generator
 
 COUNTY = Path(__file__).resolve().parents[2] / "fixtures/boundaries/411381_dengzhou_gcj02.geojson"
 
@@ -16,7 +16,7 @@ def county():
 
 
 def small(seed):
-    return demo.build_territory(
+    return generator.build_territory(
         county(),
         county_code="411381",
         county_name="邓州市",
@@ -29,9 +29,9 @@ def small(seed):
 
 
 def test_apportion_sums_exactly_and_respects_the_minimum():
-    assert demo.apportion(10, [1, 1, 1]) == [4, 3, 3]
-    assert demo.apportion(7, [5, 1, 1], minimum=2) == [3, 2, 2]
-    parts = demo.apportion(578, np.random.default_rng(1).uniform(1, 9, 22), minimum=2)
+    assert generator.apportion(10, [1, 1, 1]) == [4, 3, 3]
+    assert generator.apportion(7, [5, 1, 1], minimum=2) == [3, 2, 2]
+    parts = generator.apportion(578, np.random.default_rng(1).uniform(1, 9, 22), minimum=2)
     assert sum(parts) == 578 and min(parts) >= 2
 
 
@@ -59,20 +59,20 @@ def test_same_seed_same_territory_and_households():
     assert [u.code for u in a] == [u.code for u in b]
     assert all(x.boundary.equals_exact(y.boundary, 0) for x, y in zip(a, b, strict=True))
     grids = [u for u in a if u.level == "grid"][:10]
-    ha = list(demo.build_households(grids, scale="demo", seed=5))
-    hb = list(demo.build_households(grids, scale="demo", seed=5))
+    ha = list(generator.build_households(grids, scale="demo", seed=5))
+    hb = list(generator.build_households(grids, scale="demo", seed=5))
     assert ha == hb
     assert small(6)[1].boundary != a[1].boundary
 
 
 def test_households_fall_inside_their_grid_and_cluster():
     grids = [u for u in small(3) if u.level == "grid"]
-    for code, households in demo.build_households(grids, scale="city", seed=3):
+    for code, households in generator.build_households(grids, scale="city", seed=3):
         grid = next(g for g in grids if g.code == code).boundary
         xy = np.array([(h.lon, h.lat) for h in households])
         assert shapely.contains_xy(grid, xy[:, 0], xy[:, 1]).all()
     urban = [g for g in grids if g.urban]
-    batches = dict(demo.build_households(urban, scale="city", seed=3))
+    batches = dict(generator.build_households(urban, scale="city", seed=3))
     sizes = [len(v) for v in batches.values()]
     assert min(sizes) >= 300 and max(sizes) <= 500
     # Apartment buildings: many households share an address point.
