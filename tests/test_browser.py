@@ -136,8 +136,8 @@ def test_language_switcher_changes_the_interface(territory, live_server, browser
 
 
 def test_planner_previews_adjusts_and_commits_micro_grids(territory, live_server, browser):
+    from microgrids.tests.test_services import EAST, add_households
     from territory.models import Unit
-    from territory.tests.test_microgrids import EAST, add_households
 
     add_households((112.051, 32.601, 112.099, 32.699), 159)
     page = browser.new_page(viewport={"width": 1280, "height": 800})

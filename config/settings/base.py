@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "territory.apps.TerritoryConfig",
+    "microgrids",
     "patrols",
     "cases",
 ]

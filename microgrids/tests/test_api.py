@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from territory import services
+from microgrids import services
+from microgrids.tests.test_services import EAST, add_households
 from territory.models import Household, MicroGridDivision, Unit
-from territory.tests.test_microgrids import EAST, add_households
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_batch_job_over_the_api(dense, api):
     client = api(dense.users["commander"])
     response = client.post(reverse("api-microgrid-jobs"), {"unit": "411381001001"}, format="json")
     assert response.status_code == 202 and response.json()["status"] == "queued"
-    # The worker's part (territory/tests/test_jobs.py runs the real one), here in the test's transaction.
+    # The worker's part (microgrids/tests/test_jobs.py runs the real one), here in the test's transaction.
     services.microgrid_job_run(job_id=response.json()["id"])
     job = client.get(reverse("api-microgrid-job", args=[response.json()["id"]])).json()
     assert job["status"] == "done" and job["done"] == 2

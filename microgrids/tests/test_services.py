@@ -7,7 +7,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.http import Http404
 
-from territory import services
+from microgrids import services
 from territory.models import Household, MicroGridDivision, MicroGridJob, Unit
 from territory.services import StaleProposal, TerritoryError
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import shapely
 
-from territory import partition
-from territory.partition import (
+from microgrids import partition
+from microgrids.partition import (
     AdjustmentError,
     Infeasible,
     adjust_lock,

@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from territory import services
+from microgrids import services
 from territory.management.acting import acting_user
 
 

@@ -1,4 +1,4 @@
-"""Territory jobs run by the task worker (`manage.py procrastinate worker`): batch
+"""Micro-grid jobs run by the task worker (`manage.py procrastinate worker`): batch
 re-divisions of micro-grids. A job's state lives in its MicroGridJob row, which a page polls;
 the queue's job carries only that row's id."""
 
@@ -6,11 +6,14 @@ from django.db import close_old_connections
 from procrastinate.contrib.django import app
 
 from core.tasks import when_worker_lost
-from territory import services
+from microgrids import services
 
 
-# Named by its module; the alias keeps jobs queued before the package was renamed runnable.
-@app.task(queue="microgrids", aliases=["gis.tasks.microgrid_job_run"])
+# Named by its module; the aliases keep jobs queued under the task's former modules runnable.
+@app.task(
+    queue="microgrids",
+    aliases=["gis.tasks.microgrid_job_run", "territory.tasks.microgrid_job_run"],
+)
 def microgrid_job_run(*, job_id: int) -> None:
     # The worker runs sync tasks in a thread of its own, outside any request cycle, so it must
     # drop connections that broke or outlived CONN_MAX_AGE itself, as a request would.

@@ -9,7 +9,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from core.parsers import JSONParser
-from territory import selectors, services
+from microgrids import services
+from territory import selectors
 from territory.api import params
 from territory.models import MicroGridDivision, MicroGridJob
 

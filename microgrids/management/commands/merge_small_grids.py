@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from territory import services
+from microgrids import services
 from territory.management.acting import acting_user
 
 

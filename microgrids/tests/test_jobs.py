@@ -8,11 +8,11 @@ from django.urls import reverse
 
 from core import tasks
 from core.tests.queue import queue, queued_jobs, run_worker, simulate_dead_worker  # noqa: F401
-from territory import services
+from microgrids import services
+from microgrids.tests.test_services import EAST, WEST, add_households
 from territory.models import MicroGridJob
-from territory.tests.test_microgrids import EAST, WEST, add_households
 
-TASK = "territory.tasks.microgrid_job_run"
+TASK = "microgrids.tasks.microgrid_job_run"
 
 
 @pytest.fixture
