@@ -7,8 +7,8 @@ import pytest
 from django.contrib.gis.geos import Point
 from rest_framework.test import APIClient
 
-from gis.services import role_assign
-from gis.tests.factories import HouseholdFactory, UnitFactory, UserFactory, box
+from territory.services import role_assign
+from territory.tests.factories import HouseholdFactory, UnitFactory, UserFactory, box
 
 # county 411381: [112.0, 112.2] x [32.6, 32.7]
 #   township A 411381001 (west half) > village A1 411381001001 (all of A)

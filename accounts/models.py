@@ -3,4 +3,4 @@ from django.contrib.auth.models import AbstractUser
 
 class User(AbstractUser):
     """A person who logs in. What they may see and do comes from their role assignments
-    (gis.RoleAssignment), each attached to a node of the territory."""
+    (territory.RoleAssignment), each attached to a node of the territory."""

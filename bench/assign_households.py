@@ -1,7 +1,7 @@
 """Benchmark: place every household of a city-scale territory in its grid.
 
 Three ways on the same data, in the same run:
-- project: gis.services.households_assign() (the path every boundary change takes);
+- project: territory.services.households_assign() (the path every boundary change takes);
 - raw:     one `UPDATE ... FROM ... ST_Contains` statement on the GiST index (the anchor);
 - strtree: shapely 2's vectorised STRtree query in memory, on one core (how far the limit is).
 
@@ -27,8 +27,8 @@ import shapely  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from gis.models import Household, Unit  # noqa: E402
-from gis.services import households_assign  # noqa: E402
+from territory.models import Household, Unit  # noqa: E402
+from territory.services import households_assign  # noqa: E402
 
 RAW = """
 UPDATE territory_household h SET grid_id = g.id

@@ -53,8 +53,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.crash import Cluster  # noqa: E402
-from gis.models import RoleAssignment, Unit  # noqa: E402
 from patrols.models import Incident  # noqa: E402
+from territory.models import RoleAssignment, Unit  # noqa: E402
 
 USERS = int(os.environ.get("BENCH_INTAKE_USERS", "16"))
 SECONDS = int(os.environ.get("BENCH_INTAKE_SECONDS", "10"))  # per round
@@ -374,8 +374,8 @@ def prepare_crash_database(workdir: Path):
     small territory, and the bench login and points."""
     import datetime
 
-    from gis.services import to_geos
-    from gis.validity import start_of
+    from core.validity import start_of
+    from territory.services import to_geos
 
     call_command("migrate", verbosity=0)
     for level, code, parent, bounds in CRASH_TERRITORY:  # parents first: the path trigger

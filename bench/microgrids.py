@@ -2,7 +2,7 @@
 
 On one fixed set of grids (synthetic shapes and grids of the demo territory, 150-600
 households each), in the same run and on the same inputs:
-- wangge:     gis.partition.divide (straight-cut recursive bisection, barriers respected);
+- wangge:     microgrids.partition.divide (straight-cut recursive bisection, barriers respected);
 - maxp:       spopt's MaxPHeuristic, threshold (floor) = min households;
 - skater:     spopt's SKATER, floor = min, households / 40 regions;
 - gerrychain: GerryChain's recursive_tree_part, target = households / parts, epsilon chosen so
@@ -36,7 +36,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 import functools
 
-from gis import partition  # noqa: E402
+from microgrids import partition  # noqa: E402
 
 LOW, HIGH = 30, 50
 SEED = 20261122
@@ -134,7 +134,7 @@ def demo_cases(count=8) -> list[Case]:
         django.setup()
         from django.db.models import Count
 
-        from gis.models import Household, Unit
+        from territory.models import Household, Unit
 
         codes = list(
             Household.objects.values("grid__code")

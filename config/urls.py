@@ -3,13 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from gis import views as gis_views
+from microgrids import views as microgrid_views
 from patrols import views as patrol_views
+from territory import views as territory_views
 
 urlpatterns = [
-    path("", gis_views.home, name="home"),
-    path("map/", gis_views.map_page, name="map"),
-    path("planner/", gis_views.planner_page, name="planner"),
+    path("", territory_views.home, name="home"),
+    path("map/", territory_views.map_page, name="map"),
+    path("planner/", microgrid_views.planner_page, name="planner"),
     path("field/", patrol_views.field_page, name="field"),
     path("field/manifest.webmanifest", patrol_views.manifest, name="field-manifest"),
     path("field/sw.js", patrol_views.service_worker, name="field-sw"),
@@ -18,7 +19,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("core.urls")),  # /healthz and the API root /api/
-    path("api/", include("gis.api.urls")),
+    path("api/", include("territory.api.urls")),
+    path("api/", include("microgrids.urls")),
     path("api/", include("patrols.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split: the start-up script comes from its own URL, so the CSP needs no inline script.

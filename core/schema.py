@@ -1,7 +1,7 @@
 """The OpenAPI schema says what the API really answers: the error bodies of every operation,
 typed GeoJSON geometries, and GeoJSON pages as they are sent.
 
-Error bodies as they are today (gis/api/errors.py, patrols.api.PatrolErrorMixin and DRF):
+Error bodies as they are today (territory/api/errors.py, patrols.api.PatrolErrorMixin and DRF):
 - 400: field errors `{"field": ["message", ...]}` (DRF serializers, Django validation,
   `{"crs": [...]}`), or `{"detail": "nothing was written", "errors": [...]}` when a write was
   refused as a whole (territory problems are `{"where", "message", "location"?}` objects, patrol

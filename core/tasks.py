@@ -38,7 +38,8 @@ def when_worker_lost(task):
     stopped. The handler must be idempotent (the sweep may see the job again)."""
 
     def register(handler):
-        _WORKER_LOST[task.name] = handler
+        for name in [task.name, *task.aliases]:
+            _WORKER_LOST[name] = handler
         return handler
 
     return register

@@ -1,12 +1,12 @@
 """Admin: the visit policy and the incident catalogue are configured here; incidents, tracks
 and points of interest are read through the same territory selectors as the API (anything
 outside one's territory is not found); tracks are the phones' record and are not edited. Every
-change form refuses to save over a change made since it was opened (gis.admin.VersionedAdmin)."""
+change form refuses to save over a change made since it was opened (territory.admin.VersionedAdmin)."""
 
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from gis.admin import VersionedAdmin
+from territory.admin import VersionedAdmin
 
 from . import selectors
 from .models import Incident, IncidentCategory, PatrolPoint, RoadSegment, Track, VisitPolicy

@@ -16,11 +16,11 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from core import coords
 from core.parsers import JSONParser
-from gis import coords
-from gis.api.params import crs_param as _crs
-from gis.api.params import refuse_large_upload
-from gis.models import HOUSEHOLD_FLAGS
+from territory.api.params import crs_param as _crs
+from territory.api.params import refuse_large_upload
+from territory.models import HOUSEHOLD_FLAGS
 
 from . import photos, selectors, services, tracks, uploads
 from .gpx import GPXError, fixes_from_gpx

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis.models import HOUSEHOLD_FLAGS, Household, Unit, Versioned, subtree_q
+from territory.models import HOUSEHOLD_FLAGS, Household, Unit, Versioned, subtree_q
 
 # The flag a policy row applies to; "default" covers households with no flag.
 POLICY_FLAGS = (*HOUSEHOLD_FLAGS, "default")

@@ -1,4 +1,4 @@
-"""Reads for patrols, always scoped to the asking user's territory (gis.selectors)."""
+"""Reads for patrols, always scoped to the asking user's territory (territory.selectors)."""
 
 import datetime
 import time
@@ -10,10 +10,10 @@ from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from gis import roles
-from gis.codes import Level
-from gis.models import HOUSEHOLD_FLAGS, Household, RoleAssignment, Unit
-from gis.selectors import jurisdiction_for
+from territory import roles
+from territory.codes import Level
+from territory.models import HOUSEHOLD_FLAGS, Household, RoleAssignment, Unit
+from territory.selectors import jurisdiction_for
 
 from . import policy, routing
 from .models import (

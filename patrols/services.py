@@ -16,10 +16,10 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from gis import coords
-from gis.codes import Level
-from gis.models import Unit
-from gis.services import to_geos
+from core import coords
+from territory.codes import Level
+from territory.models import Unit
+from territory.services import to_geos
 
 from . import photos, selectors, tracks
 from .models import (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gis import coords
+from core import coords
 
 EARTH_RADIUS_M = 6_371_008.8
 

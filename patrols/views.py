@@ -4,7 +4,6 @@ and the service worker (at /field/ so that its scope is the page)."""
 
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
@@ -14,7 +13,7 @@ from django.views.decorators.cache import never_cache
 
 from . import selectors
 
-SERVICE_WORKER = Path(settings.BASE_DIR) / "static" / "wangge" / "field-sw.js"
+SERVICE_WORKER = Path(__file__).resolve().parent / "static" / "patrols" / "field-sw.js"
 
 
 @login_required
@@ -64,7 +63,7 @@ def service_worker(request):
             "vendor/gcoord/gcoord.global.prod.js",
             "wangge/site.css",
             "wangge/site.js",
-            "wangge/field.js",
+            "patrols/field.js",
             "wangge/icons/wangge-192.png",
         )
     ]

@@ -4,9 +4,9 @@ import pytest
 import shapely
 from django.urls import reverse
 
-from gis import coords
-from gis.models import Household, Unit
-from gis.validity import start_of
+from core import coords
+from core.validity import start_of
+from territory.models import Household, Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -240,8 +240,8 @@ def test_zoom_simplifies_geometry(territory, api):
 def test_as_of_returns_the_boundary_that_held(territory, api):
     import datetime
 
-    from gis.services import unit_replace
-    from gis.tests.factories import box
+    from territory.services import unit_replace
+    from territory.tests.factories import box
 
     unit_replace(
         unit=Unit.objects.get(code="411381101201001"),
@@ -474,7 +474,7 @@ def test_topology_check_of_too_large_a_subtree_is_refused(territory, api, settin
 
 
 def test_topology_locations_come_in_the_requested_crs(territory, api):
-    from gis.tests.factories import box
+    from territory.tests.factories import box
 
     Unit.objects.filter(code="41138100100100102").update(boundary=box(112.0, 32.66, 112.05, 32.7))
     client = api(territory.users["township_commander"])

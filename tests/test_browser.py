@@ -136,8 +136,8 @@ def test_language_switcher_changes_the_interface(territory, live_server, browser
 
 
 def test_planner_previews_adjusts_and_commits_micro_grids(territory, live_server, browser):
-    from gis.models import Unit
-    from gis.tests.test_microgrids import EAST, add_households
+    from microgrids.tests.test_services import EAST, add_households
+    from territory.models import Unit
 
     add_households((112.051, 32.601, 112.099, 32.699), 159)
     page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -257,7 +257,7 @@ def test_field_page_on_a_gcj02_basemap_stores_wgs84_positions(
 ):
     # Chinese tiles are drawn in GCJ-02, about 500 m off WGS84 here: the page shows positions
     # where the tiles put them, and what it stores is still WGS84.
-    from gis import coords
+    from core import coords
     from patrols.models import Incident
 
     settings.WANGGE_BASEMAP_CRS = "gcj02"

@@ -49,8 +49,8 @@ def test_admin_boundary_edit_creates_a_new_version(territory, client):
 
     from django.utils import timezone
 
-    from gis.models import Unit
-    from gis.validity import start_of
+    from core.validity import start_of
+    from territory.models import Unit
 
     client.force_login(territory.users["admin"])
     unit = Unit.objects.get(code="411381101201001")
@@ -75,7 +75,7 @@ def test_admin_boundary_edit_creates_a_new_version(territory, client):
 
 
 def test_admin_refuses_a_bad_code(territory, client):
-    from gis.models import Unit
+    from territory.models import Unit
 
     client.force_login(territory.users["admin"])
     response = client.post(
@@ -95,7 +95,7 @@ def test_admin_refuses_a_bad_code(territory, client):
 
 def test_admin_add_holds_the_import_rules(territory, client):
     """A unit added in the admin lies within its parent, as an imported one must."""
-    from gis.models import Household, Unit
+    from territory.models import Household, Unit
 
     client.force_login(territory.users["admin"])
     spill = '{"type": "MultiPolygon", "coordinates": [[[[112.14, 32.6], [112.25, 32.6], [112.25, 32.65], [112.14, 32.65], [112.14, 32.6]]]]}'
@@ -120,7 +120,7 @@ def test_admin_add_holds_the_import_rules(territory, client):
 
 
 def test_admin_never_edits_a_units_identity_in_place(territory, client):
-    from gis.models import Unit
+    from territory.models import Unit
 
     client.force_login(territory.users["admin"])
     unit = Unit.objects.get(code="411381101201001")

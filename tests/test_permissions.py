@@ -140,7 +140,7 @@ def test_import_only_below_own_territory(territory, api, role):
     expected = {"commander": 201, "township_commander": 400}.get(role, 403)
     assert response.status_code == expected
     allowed = expected == 201
-    from gis.models import Unit
+    from territory.models import Unit
 
     assert Unit.objects.filter(code="411381101201002").exists() == allowed
 

@@ -28,7 +28,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 MAX_EXAMPLES = 6
-PASSWORD = "pw"  # gis.tests.factories.UserFactory
+PASSWORD = "pw"  # territory.tests.factories.UserFactory
 
 
 def _basic(username):

@@ -6,7 +6,7 @@ slip in one script is not enough to run an attacker's code."""
 import pytest
 from django.db import connections
 
-from gis.models import Household, Unit
+from territory.models import Household, Unit
 from tests.test_browser import browser, login  # noqa: F401  (the fixture is used by name)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -40,7 +40,8 @@ INSTALLED_APPS = [
     "procrastinate.contrib.django",
     "core",
     "accounts",
-    "gis.apps.TerritoryConfig",
+    "territory.apps.TerritoryConfig",
+    "microgrids",
     "patrols",
     "cases",
 ]
@@ -76,8 +77,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "gis.context_processors.navigation",
-                "gis.context_processors.basemap",
+                "territory.context_processors.navigation",
+                "territory.context_processors.basemap",
             ]
         },
     }
@@ -199,7 +200,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "EXCEPTION_HANDLER": "gis.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "territory.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wangge API",

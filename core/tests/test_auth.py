@@ -9,11 +9,11 @@ from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from gis.tests.factories import UserFactory
+from territory.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "pw"  # gis.tests.factories.UserFactory
+PASSWORD = "pw"  # territory.tests.factories.UserFactory
 HERE = "10.0.0.1"
 ELSEWHERE = "10.0.0.2"
 

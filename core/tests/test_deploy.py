@@ -34,6 +34,18 @@ def production_settings(*names, **env) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def test_production_carries_no_demo():
+    code = (
+        "import django, json, sys; django.setup(); from django.apps import apps; "
+        "from django.core.management import get_commands; "
+        "print(json.dumps([apps.is_installed('demo'), 'seed_demo' in get_commands(), "
+        "'create_demo_users' in get_commands(), 'faker' in sys.modules]))"
+    )
+    done = run(["-c", code])
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [False, False, False, False]
+
+
 def test_check_deploy_finds_nothing_with_the_documented_environment():
     done = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
     assert done.returncode == 0, done.stdout + done.stderr

@@ -5,9 +5,9 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from gis.models import Unit
 from patrols import selectors
 from patrols.models import RoadSegment
+from territory.models import Unit
 
 OSM = Path(settings.BASE_DIR) / "fixtures" / "roads" / "u_street.osm"
 

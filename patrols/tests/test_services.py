@@ -12,12 +12,12 @@ from django.http import Http404
 from django.utils import timezone
 from PIL import Image
 
-from gis import services as gis_services
-from gis.models import Household, Unit
-from gis.tests.factories import box
 from patrols import selectors, services
 from patrols.models import Incident, IncidentEvent, IncidentPhoto, Track, Visit
 from patrols.tracks import Fix
+from territory import services as territory_services
+from territory.models import Household, Unit
+from territory.tests.factories import box
 
 GRID = "411381001001001"  # grid A1a: micro-grids south (…01) and north (…02)
 SOUTH = (112.02, 32.62)
@@ -139,7 +139,7 @@ def test_a_later_re_division_does_not_move_past_incidents(territory):
     incident = log(territory.users["grid_worker"]).incident
     old_micro = incident.micro_grid
     south = Unit.objects.current().get(code="41138100100100101")
-    gis_services.unit_replace(unit=south, boundary=box(112.0, 32.6, 112.05, 32.66))
+    territory_services.unit_replace(unit=south, boundary=box(112.0, 32.6, 112.05, 32.66))
     incident.refresh_from_db()
     assert incident.micro_grid == old_micro and incident.micro_grid.valid_to is not None
 

@@ -4,7 +4,7 @@ import pyogrio
 import shapely
 from django.core.management.base import BaseCommand, CommandError
 
-from gis import coords
+from core import coords
 from patrols import services
 
 # OSM ways people walk along (not rivers, power lines, ...).

@@ -1,0 +1,48 @@
+"""One demo login per role, attached to sensible places of the demo territory."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from territory.codes import Level
+from territory.models import RoleAssignment, RoleChoices, Unit
+from territory.services import role_assign
+
+DEMO_PASSWORD = "wangge-demo"
+
+
+@transaction.atomic
+def demo_users_create() -> list[tuple[str, str, str]]:
+    units = Unit.objects.current()
+    county = units.filter(level=Level.COUNTY).order_by("code").first()
+    if county is None:
+        return []
+    street = units.filter(level=Level.TOWNSHIP, parent_code=county.code).order_by("code").first()
+    community = units.filter(level=Level.VILLAGE, parent_code=street.code).order_by("code").first()
+    grids = list(units.filter(level=Level.GRID, parent_code=community.code).order_by("code")[:2])
+    micro = units.filter(level=Level.MICROGRID, parent_code=grids[0].code).order_by("code").first()
+    plan = [
+        ("admin", None, county, "管理员"),
+        ("commander", RoleChoices.COMMANDER, county, "指挥长"),
+        ("street_commander", RoleChoices.COMMANDER, street, "街道指挥"),
+        ("officer", RoleChoices.VILLAGE_OFFICER, community, "信息员"),
+        ("grid_chief", RoleChoices.GRID_CHIEF, grids[0], "网格长"),
+        ("grid_worker", RoleChoices.GRID_WORKER, grids[0], "网格员"),
+        ("microgrid_worker", RoleChoices.MICROGRID_WORKER, micro or grids[0], "微网格员"),
+        ("volunteer", RoleChoices.VOLUNTEER, community, "志愿者"),
+        ("department", RoleChoices.DEPARTMENT_STAFF, county, "职能部门"),
+        ("resident", RoleChoices.RESIDENT, grids[1], "群众"),
+    ]
+    User = get_user_model()
+    rows = []
+    for username, role, unit, title in plan:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": title, "is_staff": role is None}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.is_superuser = role is None
+            user.save()
+        if role and not RoleAssignment.objects.filter(user=user, role=role).exists():
+            role_assign(user=user, role=role, unit_code=unit.code)
+        rows.append((username, role or "superuser", f"{unit.name} {unit.code}"))
+    return rows

@@ -1,0 +1,133 @@
+"""Reading boundary files and writing exports (GeoJSON, GeoPackage, Shapefile) with pyogrio."""
+
+import json
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from core import coords
+
+
+class BoundaryFileError(ValueError):
+    pass
+
+
+@dataclass
+class RawFeature:
+    index: int
+    properties: dict
+    geometry: object  # shapely geometry or None
+
+
+GEOGRAPHIC_EPSG = {4326, 4490, 4214}  # WGS84, CGCS2000, Beijing 1954 (lon/lat degrees)
+
+
+def read_boundary_file(path, *, crs: str) -> list[RawFeature]:
+    """Features of a GeoJSON / GeoPackage / Shapefile, with geometries still in the file's
+    coordinates. A file that declares a projected CRS is reprojected to lon/lat by pyproj, which
+    only makes sense when `crs` is wgs84/cgcs2000 (GCJ-02 and BD-09 are never declared)."""
+    path = Path(path)
+    if not path.exists():
+        raise BoundaryFileError(f"{path}: no such file")
+    try:
+        frame = pyogrio.read_dataframe(path)
+    except Exception as exc:  # pyogrio raises several DataSourceError kinds
+        raise BoundaryFileError(
+            f"{path}: cannot be read as GeoJSON/GeoPackage/Shapefile: {exc}"
+        ) from exc
+    declared = frame.crs
+    if declared is not None and CRS.from_user_input(declared).to_epsg() not in GEOGRAPHIC_EPSG:
+        if coords.check_crs(crs) not in (coords.WGS84, coords.CGCS2000):
+            raise BoundaryFileError(
+                f"{path}: the file declares {declared.to_string()}, which cannot be {crs}"
+            )
+        frame = frame.to_crs(4326)
+    features = []
+    columns = [c for c in frame.columns if c != "geometry"]
+    for i, row in enumerate(frame.itertuples(index=False)):
+        props = {c: _plain(getattr(row, c)) for c in columns}
+        features.append(RawFeature(index=i, properties=props, geometry=row.geometry))
+    return features
+
+
+def features_from_geojson(data) -> tuple[list[RawFeature], list[tuple[str, str]]]:
+    """Parse a GeoJSON object (FeatureCollection, Feature or bare geometry) into features.
+    Returns (features, problems) where problems are (JSON path, message)."""
+    problems: list[tuple[str, str]] = []
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            return [], [("", f"malformed JSON: {exc}")]
+    if not isinstance(data, dict) or "type" not in data:
+        return [], [("", "expected a GeoJSON object with a 'type'")]
+    if data["type"] == "FeatureCollection":
+        raw = data.get("features")
+        if not isinstance(raw, list):
+            return [], [("features", "a FeatureCollection needs a list of features")]
+        items = [(f"features[{i}]", f) for i, f in enumerate(raw)]
+    elif data["type"] == "Feature":
+        items = [("", data)]
+    else:
+        items = [("", {"type": "Feature", "properties": {}, "geometry": data})]
+    features = []
+    for i, (where, item) in enumerate(items):
+        prefix = f"{where}." if where else ""
+        if not isinstance(item, dict) or item.get("type") != "Feature":
+            problems.append((where or "type", "expected a GeoJSON Feature"))
+            continue
+        props = item.get("properties") or {}
+        if not isinstance(props, dict):
+            problems.append((f"{prefix}properties", "properties must be an object"))
+            continue
+        try:
+            geometry = shapely.geometry.shape(item["geometry"]) if item.get("geometry") else None
+        except Exception as exc:
+            problems.append((f"{prefix}geometry", f"malformed GeoJSON geometry: {exc}"))
+            continue
+        features.append(RawFeature(index=i, properties=props, geometry=geometry))
+    return features, problems
+
+
+FORMATS = {
+    "geojson": ("GeoJSON", ".geojson", "application/geo+json"),
+    "gpkg": ("GPKG", ".gpkg", "application/geopackage+sqlite3"),
+}
+
+
+def write_units(rows: list[dict], *, fmt: str, crs: str, layer: str = "units") -> bytes:
+    """rows: dicts with a shapely 'geometry' in WGS84 and plain attributes."""
+    if fmt not in FORMATS:
+        raise BoundaryFileError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    driver, suffix, _ = FORMATS[fmt]
+    crs = coords.check_crs(crs)
+    epsg = 4490 if crs == coords.CGCS2000 else 4326
+    if rows:
+        frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=epsg)
+    else:  # an empty layer still has its columns
+        frame = gpd.GeoDataFrame({"code": [], "name": []}, geometry=gpd.GeoSeries([], crs=epsg))
+    if crs in (coords.GCJ02, coords.BD09):
+        frame["geometry"] = coords.geometry_from_wgs84(frame.geometry.values, crs)
+        # GCJ-02/BD-09 have no EPSG code: the layer carries no CRS, the file name says it.
+        frame = frame.set_crs(None, allow_override=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / f"{layer}{suffix}"
+        with warnings.catch_warnings():
+            # Deliberate for GCJ-02/BD-09, which no EPSG code describes.
+            warnings.filterwarnings("ignore", message="'crs' was not provided")
+            pyogrio.write_dataframe(frame, target, driver=driver, layer=layer)
+        return target.read_bytes()
+
+
+def _plain(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if value != value:  # NaN from empty columns
+        return None
+    return value

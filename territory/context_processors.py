@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from . import selectors
+
+
+def navigation(request):
+    """What the top bar offers this user (evaluated only when a template asks)."""
+    user = getattr(request, "user", None)
+    return {
+        "may_plan": SimpleLazyObject(
+            lambda: bool(user and user.is_authenticated and selectors.may_divide_grids(user=user))
+        ),
+        "may_patrol": SimpleLazyObject(
+            lambda: bool(
+                user
+                and user.is_authenticated
+                and selectors.jurisdiction_for(user=user).patrol_paths
+            )
+        ),
+    }
+
+
+def basemap(request):
+    """The basemap every map page draws on (`territory/_map_config.html`): tiles, attribution, and
+    the CRS the tiles are drawn in, which the pages convert positions to."""
+    return {
+        "basemap_url": settings.WANGGE_BASEMAP_URL,
+        "basemap_attribution": settings.WANGGE_BASEMAP_ATTRIBUTION,
+        "basemap_crs": settings.WANGGE_BASEMAP_CRS,
+    }

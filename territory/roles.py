@@ -1,0 +1,19 @@
+"""What each role may do (pure: no database). The territory a role applies to comes from the
+user's RoleAssignment rows; see territory.selectors.jurisdiction_for."""
+
+from .models import RoleChoices as R
+
+# Who sees household names and phones in clear (their own territory only); everyone else who
+# sees households at all sees them masked.
+SEES_PERSONAL_DATA = frozenset({R.VILLAGE_OFFICER, R.GRID_CHIEF, R.GRID_WORKER, R.MICROGRID_WORKER})
+SEES_HOUSEHOLDS = SEES_PERSONAL_DATA | {R.COMMANDER, R.DEPARTMENT_STAFF, R.VOLUNTEER}
+WRITES_HOUSEHOLDS = SEES_PERSONAL_DATA
+# Importing and replacing boundaries, and running topology checks on a subtree.
+EDITS_TERRITORY = frozenset({R.COMMANDER})
+# Re-dividing grids into micro-grids (planners: township/county commanders, village officers).
+DIVIDES_GRIDS = frozenset({R.COMMANDER, R.VILLAGE_OFFICER})
+# Patrolling: walking one's grids, checking in at households, uploading tracks, logging
+# incidents. Only in one's own grids (or micro-grid).
+PATROLS = frozenset({R.GRID_CHIEF, R.GRID_WORKER, R.MICROGRID_WORKER})
+# Seeing incidents: the workers who log them and their superiors up the territory.
+SEES_INCIDENTS = PATROLS | {R.VILLAGE_OFFICER, R.COMMANDER, R.DEPARTMENT_STAFF}

@@ -1,0 +1,631 @@
+"""Writes to the territory. Each function is one user action and one transaction; bad input
+raises TerritoryError (or Django's ValidationError) and writes nothing."""
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from core import coords, validity
+from core.geometry import check_polygonal, coordinates_out_of_range
+
+from . import assignment, privacy, topology
+from .boundary_io import RawFeature
+from .codes import CODE_LENGTH, Level, check_code
+from .models import (
+    HOUSEHOLD_FLAGS,
+    Household,
+    RoleAssignment,
+    Unit,
+    subtree_q,
+)
+from .selectors import jurisdiction_for
+
+
+@dataclass
+class Problem:
+    """One thing wrong with the input: where (feature index or field path), what, and where on
+    the ground (lon, lat in WGS84) when that helps."""
+
+    where: str
+    message: str
+    location: tuple[float, float] | None = None
+
+    def as_dict(self):
+        out = {"where": self.where, "message": self.message}
+        if self.location:
+            out["location"] = list(self.location)
+        return out
+
+
+class TerritoryError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(f"{p.where}: {p.message}" for p in problems[:10]))
+
+
+def to_geos(geometry) -> GEOSGeometry:
+    """A shapely geometry in WGS84 as a GEOS geometry with its SRID (4326)."""
+    return GEOSGeometry(memoryview(shapely.to_wkb(geometry)), srid=4326)
+
+
+# --- units -------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+
+# The founding of the People's Republic: no division code in use is older.
+EARLIEST_VALID_FROM = datetime.date(1949, 10, 1)
+# Until future versions are scheduled, a version counts as current from the moment it is
+# written, and its successor must start after it: a date far ahead (9999-12-31) would leave a
+# unit that can be neither retired nor replaced. Further ahead than this is refused as a typo.
+VALID_FROM_HORIZON = datetime.timedelta(days=366)
+
+
+def valid_from_problem(when: datetime.date | datetime.datetime | None) -> str | None:
+    """Why `when` cannot start a version of a unit (None: it can)."""
+    if when is None:
+        return None
+    day = (
+        timezone.localdate(validity.start_of(when)) if isinstance(when, datetime.datetime) else when
+    )
+    if day < EARLIEST_VALID_FROM:
+        return f"{day} is before {EARLIEST_VALID_FROM}: no division code is that old"
+    latest = timezone.localdate() + VALID_FROM_HORIZON
+    if day > latest:
+        return (
+            f"{day} is more than a year ahead (at most {latest}): a new version counts as "
+            "current as soon as it is written, so date it when it takes effect"
+        )
+    return None
+
+
+def _length_problems(where: str, values: dict) -> list[Problem]:
+    """Values longer than their Unit column (the database would refuse them with a DataError)."""
+    problems = []
+    for name, value in values.items():
+        limit = Unit._meta.get_field(name).max_length
+        if value is not None and len(str(value)) > limit:
+            problems.append(
+                Problem(f"{where}.{name}", f"{len(str(value))} characters, at most {limit}")
+            )
+    return problems
+
+
+def _containment_problems(where: str, polygon, parent: Unit, parent_shape) -> list[Problem]:
+    """A unit must lie within its parent; only the coordinate noise of converted files
+    (WANGGE_CONTAINMENT_TOLERANCE_M2, in m²) may stick out."""
+    outside, spot = topology.outside_m2(polygon, parent_shape)
+    if outside <= settings.WANGGE_CONTAINMENT_TOLERANCE_M2:
+        return []
+    return [
+        Problem(
+            f"{where}.geometry",
+            f"{outside:,.1f} m² lie outside its parent {parent.code} ({parent.name}); "
+            f"at most {settings.WANGGE_CONTAINMENT_TOLERANCE_M2:g} m² may",
+            spot,
+        )
+    ]
+
+
+def _children_problems(where: str, code: str, polygon) -> list[Problem]:
+    """A new boundary of `code` must still hold its current children."""
+    shapely.prepare(polygon)
+    problems = []
+    for child in Unit.objects.current().filter(parent_code=code).order_by("code"):
+        outside, spot = topology.outside_m2(_shape(child), polygon)
+        if outside > settings.WANGGE_CONTAINMENT_TOLERANCE_M2:
+            problems.append(
+                Problem(
+                    f"{where}.geometry",
+                    f"its child {child.code} ({child.name}) would lie {outside:,.1f} m² "
+                    "outside it: change the child's boundary first",
+                    spot,
+                )
+            )
+    return problems
+
+
+def _foreign_households(user, polygons) -> dict[int, str]:
+    """{id: territory path} of the households under `polygons` whose grid lies outside the
+    territory `user` may edit. A new boundary may not move them: it would hand them, names and
+    phones included, to whoever holds the new unit."""
+    if user is None or not polygons:
+        return {}
+    j = jurisdiction_for(user=user)
+    if j.everything:
+        return {}
+    area = to_geos(shapely.union_all(polygons))
+    return dict(
+        Household.objects.within(area)
+        .exclude(territory_path="")
+        .exclude(subtree_q("territory_path", j.territory_edit_paths))
+        .values_list("pk", "territory_path")
+    )
+
+
+def _refuse_taken_households(guarded: dict[int, str], where_of: dict[str, str]) -> None:
+    """After the writes (the triggers have re-placed households): refuse, undoing them, if a
+    household from outside the importer's territory moved. `where_of` maps each new unit's
+    code to the place in the input that made it."""
+    if not guarded:
+        return
+    moved = Household.objects.filter(pk__in=guarded).values_list("pk", "territory_path")
+    taken: dict[str, int] = {}
+    for pk, path in moved:
+        if path != guarded[pk]:
+            code = next((c for c in reversed(path.split("/")) if c in where_of), "")
+            taken[code] = taken.get(code, 0) + 1
+    if taken:
+        raise TerritoryError(
+            [
+                Problem(
+                    f"{where_of.get(code, 'features')}.geometry",
+                    f"would take {n} household(s) from outside your territory into this unit",
+                )
+                for code, n in sorted(taken.items())
+            ]
+        )
+
+
+def boundaries_import(
+    *,
+    features: list[RawFeature],
+    level: str,
+    crs: str = coords.WGS84,
+    parent_code: str | None = None,
+    repair: bool = False,
+    replace: bool = False,
+    valid_from: datetime.date | datetime.datetime | None = None,
+    code: str | None = None,
+    name: str | None = None,
+    user=None,
+    progress: Callable[[Iterable], Iterable] = iter,
+) -> ImportResult:
+    """Import units of one level, all or nothing. Every feature is checked first (geometry,
+    coordinates, codes, lengths, dates, parent, containment in the parent, duplicates) and
+    every problem is reported at once. With `replace`, a unit whose code exists gets a new
+    version and the old one is retired (never edited). `code`/`name` name a lone feature that
+    carries no properties (a bare geometry). With a `user`, the parents must lie in the
+    territory they may edit, and no household from outside it may move into the new units."""
+    try:
+        crs = coords.check_crs(crs)
+    except coords.UnknownCRS as exc:
+        raise TerritoryError([Problem("crs", str(exc))]) from exc
+    if level not in CODE_LENGTH:
+        raise TerritoryError([Problem("level", f"unknown level {level!r}")])
+    if not features:
+        raise TerritoryError([Problem("features", "the input holds no features")])
+    if (code or name) and len(features) != 1:
+        raise TerritoryError([Problem("code", "--code/--name only name a file of one feature")])
+    date_problem = valid_from_problem(valid_from)
+    if date_problem:
+        raise TerritoryError([Problem("valid_from", date_problem)])
+    valid_from = validity.start_of(valid_from)
+    problems: list[Problem] = []
+    checked = []
+    seen: dict[str, int] = {}
+    parents_needed = set()
+    for feature in progress(features):
+        where = f"feature {feature.index}"
+        props = feature.properties
+        unit_code = str(code or props.get("code") or "").strip()
+        unit_name = str(name or props.get("name") or "").strip()
+        unit_name_en = str(props.get("name_en") or "").strip()
+        unit_parent = str(parent_code or props.get("parent_code") or "").strip() or None
+        if unit_code:
+            where = f"feature {feature.index} ({unit_code[:20]})"
+        if not unit_name:
+            problems.append(Problem(f"{where}.name", "a unit needs a name"))
+        problems.extend(_length_problems(where, {"name": unit_name, "name_en": unit_name_en}))
+        if level not in (Level.CITY, Level.COUNTY) and not unit_parent:
+            problems.append(Problem(f"{where}.parent_code", f"a {level} needs a parent code"))
+        code_problem = check_code(unit_code, level, unit_parent)
+        if code_problem:
+            problems.append(Problem(f"{where}.code", code_problem.message))
+        elif unit_code in seen:
+            problems.append(
+                Problem(
+                    f"{where}.code", f"duplicate code {unit_code} (also feature {seen[unit_code]})"
+                )
+            )
+        else:
+            seen[unit_code] = feature.index
+        raw_problem = coordinates_out_of_range(feature.geometry) if feature.geometry else None
+        if raw_problem:
+            problems.append(Problem(f"{where}.geometry", raw_problem.message, raw_problem.location))
+            continue
+        geometry = coords.geometry_to_wgs84(feature.geometry, crs) if feature.geometry else None
+        polygon, geo_problems, repaired = check_polygonal(geometry, repair=repair)
+        problems.extend(Problem(f"{where}.geometry", p.message, p.location) for p in geo_problems)
+        if unit_parent:
+            parents_needed.add(unit_parent)
+        checked.append((where, unit_code, unit_name, unit_name_en, unit_parent, polygon, repaired))
+
+    parents = {u.code: u for u in Unit.objects.current().filter(code__in=parents_needed)}
+    for missing in sorted(parents_needed - set(parents)):
+        problems.append(Problem("parent_code", f"unknown parent {missing}: import it first"))
+    if user is not None:
+        j = jurisdiction_for(user=user)
+        for parent in sorted(parents):
+            if not j.covers(parents[parent].path, j.territory_edit_paths):
+                problems.append(Problem("parent_code", f"unknown parent {parent}: import it first"))
+        if level in (Level.CITY, Level.COUNTY) and not j.everything and not parents_needed:
+            problems.append(Problem("level", "only an administrator can import a root unit"))
+    # A unit cannot begin before its parent did (the parent's first version).
+    parent_births = dict(
+        Unit.objects.filter(code__in=list(parents))
+        .values("code")
+        .annotate(first=models.Min("valid_from"))
+        .values_list("code", "first")
+    )
+    for parent, born in sorted(parent_births.items()):
+        if valid_from < born:
+            problems.append(
+                Problem(
+                    "valid_from",
+                    f"{timezone.localdate(valid_from)} is before parent {parent} began "
+                    f"({timezone.localdate(born)})",
+                )
+            )
+    current = {
+        u.code: u for u in Unit.objects.current().filter(code__in=list(seen)).order_by("code")
+    }
+    if current and not replace:
+        for unit_code in sorted(current):
+            problems.append(
+                Problem(
+                    f"code {unit_code}", "a current unit has this code (use replace to version it)"
+                )
+            )
+    elif current:
+        for unit_code, unit in current.items():
+            if valid_from <= unit.valid_from:
+                problems.append(
+                    Problem(
+                        f"code {unit_code}.valid_from",
+                        f"a new version must start after the current one ({unit.valid_from})",
+                    )
+                )
+    parent_shapes = {c: _shape(u) for c, u in parents.items()}
+    for shape in parent_shapes.values():
+        shapely.prepare(shape)
+    for where, unit_code, _, _, unit_parent, polygon, _ in checked:
+        if polygon is None:
+            continue
+        if unit_parent in parents:
+            problems.extend(
+                _containment_problems(
+                    where, polygon, parents[unit_parent], parent_shapes[unit_parent]
+                )
+            )
+        if replace and unit_code in current:
+            problems.extend(_children_problems(where, unit_code, polygon))
+    if problems:
+        raise TerritoryError(problems)
+
+    result = ImportResult()
+    with transaction.atomic():
+        guarded = _foreign_households(user, [row[5] for row in checked])
+        for _, unit_code, unit_name, unit_name_en, unit_parent, polygon, repaired in checked:
+            fields = {
+                "level": level,
+                "code": unit_code,
+                "name": unit_name,
+                "name_en": unit_name_en,
+                "parent_code": unit_parent or "",
+                "boundary": to_geos(polygon),
+            }
+            if unit_code in current:
+                _unit_version(unit=current[unit_code], on_date=valid_from, **fields)
+                result.replaced.append(unit_code)
+            else:
+                Unit.objects.create(valid_from=valid_from, **fields)
+                result.created.append(unit_code)
+            if repaired:
+                result.repaired.append(unit_code)
+        _refuse_taken_households(guarded, {row[1]: row[0] for row in checked})
+        if len(checked) > 100:
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE territory_unit")
+    return result
+
+
+def _as_shape(boundary):
+    """A boundary given to unit_replace (GEOS, any SRID) as a shapely geometry in WGS84."""
+    geos = boundary if isinstance(boundary, GEOSGeometry) else GEOSGeometry(boundary)
+    if geos.srid and geos.srid != 4326:
+        geos = geos.transform(4326, clone=True)
+    return shapely.from_wkb(bytes(geos.wkb))
+
+
+def unit_replace(
+    *, unit: Unit, on_date: datetime.date | datetime.datetime | None = None, user=None, **fields
+) -> Unit:
+    """Retire `unit` at `on_date` (now by default) and create its successor version (same code
+    unless given). The rules of an import hold: the new boundary lies within the parent and
+    still holds the unit's children, and (with a `user`) takes no household from outside the
+    territory that user may edit."""
+    date_problem = valid_from_problem(on_date)
+    if date_problem:
+        raise TerritoryError([Problem("valid_from", date_problem)])
+    on_date = validity.start_of(on_date)
+    if on_date <= unit.valid_from:
+        raise TerritoryError(
+            [Problem("valid_from", f"a new version must start after {unit.valid_from}")]
+        )
+    where = f"unit {unit.code}"
+    problems = _length_problems(
+        where, {k: v for k, v in fields.items() if k in ("name", "name_en", "code")}
+    )
+    polygon = None
+    if "boundary" in fields or "parent_code" in fields:
+        polygon = _as_shape(fields.get("boundary", unit.boundary))
+        parent_code = fields.get("parent_code", unit.parent_code)
+        parent = Unit.objects.current().filter(code=parent_code).first() if parent_code else None
+        if parent is not None:
+            parent_shape = _shape(parent)
+            problems += _containment_problems(where, polygon, parent, parent_shape)
+        problems += _children_problems(where, fields.get("code", unit.code), polygon)
+    if problems:
+        raise TerritoryError(problems)
+    with transaction.atomic():
+        guarded = _foreign_households(user, [polygon] if polygon is not None else [])
+        successor = _unit_version(unit=unit, on_date=on_date, **fields)
+        _refuse_taken_households(guarded, {successor.code: where})
+    return successor
+
+
+def _unit_version(*, unit: Unit, on_date: datetime.datetime, **fields) -> Unit:
+    with transaction.atomic():
+        locked = unit_retire(unit=unit, on_date=on_date)
+        values = {
+            "level": locked.level,
+            "code": locked.code,
+            "name": locked.name,
+            "name_en": locked.name_en,
+            "parent_code": locked.parent_code,
+            "boundary": locked.boundary,
+        } | fields
+        successor = Unit.objects.create(valid_from=on_date, **values)
+        successor.predecessors.add(locked)
+    return successor
+
+
+def unit_retire(*, unit: Unit, on_date: datetime.date | datetime.datetime | None = None) -> Unit:
+    on_date = validity.start_of(on_date)
+    with transaction.atomic():
+        locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        if locked.valid_to is not None:
+            raise TerritoryError([Problem("code", f"{unit.code} is already retired")])
+        if on_date <= locked.valid_from:
+            # The database would refuse it too (unit_validity_ordered), as an IntegrityError.
+            raise TerritoryError(
+                [
+                    Problem(
+                        "valid_to",
+                        f"{unit.code} begins at {locked.valid_from}: it cannot end at {on_date}",
+                    )
+                ]
+            )
+        locked.valid_to = on_date
+        locked.save(update_fields=["valid_to"])
+    return locked
+
+
+def role_assign(*, user, role: str, unit_code: str) -> RoleAssignment:
+    if not Unit.objects.current().filter(code=unit_code).exists():
+        raise TerritoryError([Problem("unit_code", f"unknown unit {unit_code}")])
+    assignment, _ = RoleAssignment.objects.get_or_create(user=user, role=role, unit_code=unit_code)
+    user.__dict__.pop("_wangge_jurisdiction", None)
+    return assignment
+
+
+# --- households --------------------------------------------------------------------------
+
+
+# Above this many households a reassignment reads points and cells into shapely (one STRtree
+# query) and writes back with one UPDATE; below it the SQL function does it row by row.
+BULK_ASSIGN_THRESHOLD = 20_000
+
+
+def households_assign(*, area: GEOSGeometry | None = None) -> int:
+    """Place households (all, or those whose point lies in `area`) in their current grid and
+    micro-grid, in one transaction; returns how many changed. Small batches run in the database
+    (territory_assign_households, the function the boundary triggers call); large ones place
+    points with territory.assignment (same rule: covering cell, lowest code on a shared edge)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        # No household or boundary may change while we compute and write the placement.
+        cursor.execute("LOCK TABLE territory_household IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute("LOCK TABLE territory_unit IN SHARE MODE")
+        where, args = ("", []) if area is None else ("WHERE location && %s", [area])
+        cursor.execute(f"SELECT count(*) FROM territory_household {where}", args)
+        if cursor.fetchone()[0] < BULK_ASSIGN_THRESHOLD:
+            cursor.execute("SELECT territory_assign_households(%s)", [area])
+            return cursor.fetchone()[0]
+        return _households_assign_bulk(cursor, where, args)
+
+
+def _households_assign_bulk(cursor, where: str, args: list) -> int:
+    cursor.execute(
+        f"SELECT id, ST_X(location), ST_Y(location) FROM territory_household {where}", args
+    )
+    rows = cursor.fetchall()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    xy = np.array([(r[1], r[2]) for r in rows], dtype=float).reshape(-1, 2)
+    del rows
+    placed = {}
+    for level in (Level.GRID, Level.MICROGRID):
+        cursor.execute(
+            "SELECT id, code, path, ST_AsBinary(boundary) FROM territory_unit "
+            "WHERE level = %s AND valid_to IS NULL",
+            [level],
+        )
+        cells = cursor.fetchall()
+        index = assignment.place_points(
+            xy, shapely.from_wkb([bytes(c[3]) for c in cells]), [c[1] for c in cells]
+        )
+        placed[level] = (index, cells)
+    cursor.execute(
+        "CREATE TEMP TABLE territory_placement (id bigint PRIMARY KEY, grid_id bigint, "
+        "micro_grid_id bigint, path text NOT NULL) ON COMMIT DROP"
+    )
+    grid_index, grids = placed[Level.GRID]
+    micro_index, micros = placed[Level.MICROGRID]
+    with cursor.cursor.copy(
+        "COPY territory_placement (id, grid_id, micro_grid_id, path) FROM STDIN"
+    ) as copy:
+        for household_id, g, m in zip(
+            ids.tolist(), grid_index.tolist(), micro_index.tolist(), strict=True
+        ):
+            grid = grids[g] if g >= 0 else None
+            micro = micros[m] if m >= 0 else None
+            path = micro[2] if micro else grid[2] if grid else ""
+            copy.write_row((household_id, grid and grid[0], micro and micro[0], path))
+    cursor.execute(
+        """
+        UPDATE territory_household h
+           SET grid_id = p.grid_id, micro_grid_id = p.micro_grid_id, territory_path = p.path
+          FROM territory_placement p
+         WHERE h.id = p.id
+           AND (h.grid_id IS DISTINCT FROM p.grid_id
+                OR h.micro_grid_id IS DISTINCT FROM p.micro_grid_id
+                OR h.territory_path IS DISTINCT FROM p.path)
+        """
+    )
+    changed = cursor.rowcount
+    # Dropped now, not only on commit: the caller's transaction may be an outer one.
+    cursor.execute("DROP TABLE territory_placement")
+    return changed
+
+
+def _household_point(lon, lat, crs) -> Point:
+    try:
+        return Point(*coords.point_to_wgs84(lon, lat, crs), srid=4326)
+    except coords.UnknownCRS as exc:
+        raise ValidationError({"crs": str(exc)}) from exc
+    except coords.CoordinateError as exc:
+        raise ValidationError({"location": str(exc)}) from exc
+
+
+def _place_in_territory(point: Point, user) -> Unit:
+    """The smallest current cell (micro-grid, else grid) holding `point`, if the user may
+    write there."""
+    cells = Unit.objects.current().filter(level__in=(Level.GRID, Level.MICROGRID)).containing(point)
+    cell = max(cells.order_by("-code"), key=lambda u: len(u.code), default=None)
+    j = jurisdiction_for(user=user) if user is not None else None
+    if cell is None or (j is not None and not j.covers(cell.path, j.household_write_paths)):
+        # The same words whether the point is in nobody's grid or in someone else's.
+        raise ValidationError({"location": "the point is not inside any grid of your territory"})
+    return cell
+
+
+@transaction.atomic
+def household_create(
+    *,
+    lon: float,
+    lat: float,
+    crs: str = coords.WGS84,
+    address: str,
+    head_name: str,
+    members: int = 1,
+    head_phone: str = "",
+    id_number: str = "",
+    user=None,
+    **flags,
+) -> Household:
+    point = _household_point(lon, lat, crs)
+    _place_in_territory(point, user)
+    household = Household(
+        location=point,
+        address=address,
+        head_name=head_name,
+        head_phone=head_phone,
+        members=members,
+        **{f: bool(flags.get(f, False)) for f in HOUSEHOLD_FLAGS},
+    )
+    _set_id_number(household, id_number)
+    household.full_clean(exclude=["grid", "micro_grid", "territory_path"])
+    household.save()
+    household.refresh_from_db(fields=["grid", "micro_grid", "territory_path"])
+    return household
+
+
+@transaction.atomic
+def household_update(
+    *,
+    household: Household,
+    user=None,
+    crs: str = coords.WGS84,
+    expected_version: int | None = None,
+    **changes,
+) -> Household:
+    """Change a household. With `expected_version`, refuse (StaleVersion) when the row has
+    moved on since the caller read it; the check runs under the row lock, so of two writers
+    holding the same version only the first wins."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    if expected_version is not None and household.version != expected_version:
+        raise StaleVersion(
+            [
+                Problem(
+                    "version",
+                    f"the household changed since you read it (version {expected_version}, "
+                    f"now {household.version}); read it again and redo your change",
+                )
+            ]
+        )
+    if "lon" in changes or "lat" in changes:
+        point = _household_point(
+            changes.pop("lon", household.location.x), changes.pop("lat", household.location.y), crs
+        )
+        _place_in_territory(point, user)
+        household.location = point
+    if "id_number" in changes:
+        _set_id_number(household, changes.pop("id_number"))
+    for name, value in changes.items():
+        if name not in {"address", "head_name", "head_phone", "members", *HOUSEHOLD_FLAGS}:
+            raise ValidationError({name: "this field cannot be changed"})
+        setattr(household, name, value)
+    household.full_clean(exclude=["grid", "micro_grid", "territory_path"])
+    household.save()
+    household.refresh_from_db(fields=["grid", "micro_grid", "territory_path"])
+    return household
+
+
+def _set_id_number(household: Household, id_number: str) -> None:
+    if not id_number:
+        return
+    try:
+        household.id_number_hash = privacy.hash_id_number(id_number)
+        household.id_number_masked = privacy.mask_id_number(id_number)
+    except privacy.InvalidIdNumber as exc:
+        raise ValidationError({"id_number": str(exc)}) from exc
+
+
+# --- errors the micro-grid services raise (microgrids.services) ---------------------------
+
+
+class StaleProposal(TerritoryError):
+    """The grid changed (households, micro-grids or boundary) after the proposal was made, or
+    a later change stands in the way of a revert: HTTP 409."""
+
+
+class StaleVersion(StaleProposal):
+    """A record changed after the client read it (its version moved): HTTP 409, or 412 against
+    an If-Match header."""
+
+
+def _shape(unit: Unit):
+    return shapely.from_wkb(bytes(unit.boundary.wkb))
