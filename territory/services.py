@@ -520,16 +520,26 @@ def _household_point(lon, lat, crs) -> Point:
         raise ValidationError({"location": str(exc)}) from exc
 
 
-def _place_in_territory(point: Point, user) -> Unit:
-    """The smallest current cell (micro-grid, else grid) holding `point`, if the user may
-    write there."""
-    cells = Unit.objects.current().filter(level__in=(Level.GRID, Level.MICROGRID)).containing(point)
-    cell = max(cells.order_by("-code"), key=lambda u: len(u.code), default=None)
+def _place_in_territory(point: Point, user) -> str:
+    """The code path `point` is placed at (territory_place: the covering current cell, lowest
+    code on a shared edge: the very rule of the trigger that will place the household), if the
+    user may write there. Call inside the transaction that writes the household: the shared
+    placement lock taken here keeps unit writes out until it commits, so check and trigger
+    see the same cells."""
+    if point.srid not in (None, 4326):
+        point = point.transform(4326, clone=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT territory_placement_lock(false)")
+        cursor.execute(
+            "SELECT path FROM territory_place(ST_SetSRID(ST_MakePoint(%s, %s), 4326))",
+            [point.x, point.y],
+        )
+        path = cursor.fetchone()[0]
     j = jurisdiction_for(user=user) if user is not None else None
-    if cell is None or (j is not None and not j.covers(cell.path, j.household_write_paths)):
+    if not path or (j is not None and not j.covers(path, j.household_write_paths)):
         # The same words whether the point is in nobody's grid or in someone else's.
         raise ValidationError({"location": "the point is not inside any grid of your territory"})
-    return cell
+    return path
 
 
 @transaction.atomic
