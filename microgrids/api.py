@@ -9,7 +9,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from core.parsers import JSONParser
-from microgrids import services
+from microgrids import proposals, services
 from territory import selectors
 from territory.api import params
 from territory.models import MicroGridDivision, MicroGridJob
@@ -23,10 +23,16 @@ PROPOSAL_HELP = (
 )
 
 
+def _an_object(value, what: str):
+    if value is not None and not isinstance(value, dict):
+        raise serializers.ValidationError(f"expected {what} (a JSON object)")
+    return value
+
+
 class PreviewSerializer(serializers.Serializer):
-    low = serializers.IntegerField(default=30, min_value=1, max_value=999)
-    high = serializers.IntegerField(default=50, min_value=1, max_value=999)
-    seed = serializers.IntegerField(default=0, min_value=0)
+    low = serializers.IntegerField(default=30, min_value=1, max_value=services.BOUND_MAX)
+    high = serializers.IntegerField(default=50, min_value=1, max_value=services.BOUND_MAX)
+    seed = serializers.IntegerField(default=0, min_value=0, max_value=services.SEED_MAX)
     barriers = serializers.JSONField(
         required=False,
         allow_null=True,
@@ -39,13 +45,64 @@ class PreviewSerializer(serializers.Serializer):
         help_text="engine: a new proposal; current: the grid's current micro-grids",
     )
 
+    def validate_barriers(self, value):
+        return _an_object(value, "a GeoJSON geometry or FeatureCollection of lines")
+
 
 class ProposalSerializer(serializers.Serializer):
     proposal = serializers.JSONField(help_text=PROPOSAL_HELP)
 
+    def validate_proposal(self, value):
+        if not isinstance(value, dict) or value.get("type") != "FeatureCollection":
+            raise serializers.ValidationError("expected a GeoJSON FeatureCollection")
+        return value
+
+
+# What each operation needs besides op.
+OPERATION_FIELDS = {
+    "merge": ("part", "other"),
+    "split": ("part",),
+    "move_area": ("area", "to"),
+    "move_households": ("households", "to"),
+    "lock": ("part",),
+    "unlock": ("part",),
+    "rerun": (),
+}
+
+
+class OperationSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=list(OPERATION_FIELDS))
+    part = serializers.IntegerField(required=False, min_value=1, max_value=proposals.MAX_PARTS)
+    other = serializers.IntegerField(required=False, min_value=1, max_value=proposals.MAX_PARTS)
+    to = serializers.IntegerField(required=False, min_value=1, max_value=proposals.MAX_PARTS)
+    area = serializers.JSONField(required=False, help_text="a GeoJSON Polygon, WGS84")
+    households = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, allow_empty=False
+    )
+    seed = serializers.IntegerField(required=False, min_value=0, max_value=services.SEED_MAX)
+    low = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=services.BOUND_MAX
+    )
+    high = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=services.BOUND_MAX
+    )
+
+    def validate_area(self, value):
+        return _an_object(value, "a GeoJSON Polygon")
+
+    def validate(self, attrs):
+        missing = {
+            key: ["This field is required."]
+            for key in OPERATION_FIELDS[attrs["op"]]
+            if key not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
 
 class AdjustSerializer(ProposalSerializer):
-    operation = serializers.JSONField(
+    operation = OperationSerializer(
         help_text='One of {"op": "merge", "part": 1, "other": 2}, {"op": "split", "part": 1}, '
         '{"op": "move_area", "area": <GeoJSON Polygon>, "to": 2}, '
         '{"op": "move_households", "households": [ids], "to": 2}, {"op": "lock", "part": 1}, '
@@ -166,7 +223,7 @@ class MicroGridAdjust(_PlanningView):
             user=request.user,
             grid_code=code,
             proposal=data["proposal"],
-            operation=data["operation"],
+            operation=dict(data["operation"]),
         )
         return Response(proposal)
 

@@ -88,10 +88,15 @@ def barriers_from_geojson(data):
     """Lines (LineString, MultiLineString, or a FeatureCollection of them) or None."""
     if not data:
         return None
+    if not isinstance(data, dict):
+        raise ProposalError("barriers: expected a GeoJSON geometry or FeatureCollection of lines")
     if data.get("type") == "FeatureCollection":
+        features = data.get("features") or []
+        if not isinstance(features, list) or not all(isinstance(f, dict) for f in features):
+            raise ProposalError("barriers: features must be a list of GeoJSON features")
         parts = [
             geometry_from_geojson(f.get("geometry"), what=f"barrier {i + 1}")
-            for i, f in enumerate(data.get("features") or [])
+            for i, f in enumerate(features)
         ]
         lines = shapely.union_all(parts) if parts else None
     else:
@@ -109,15 +114,32 @@ def barrier_list(lines) -> list:
     return list(lines.geoms) if hasattr(lines, "geoms") else [lines]
 
 
+def _integer(value) -> int:
+    """An integer sent as a JSON integer (or a float with no fraction); None is 0."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("not a number")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("not an integer")
+    return int(value)
+
+
 def from_geojson(data, *, xy) -> tuple[Partition, dict]:
     """The proposal's parts with their households recomputed from `xy` (n x 2, in the order of
     the grid's household ids), and its settings (grid, basis, seed, barriers)."""
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ProposalError("the proposal must be a GeoJSON FeatureCollection")
     try:
-        low, high, seed = int(data["low"]), int(data["high"]), int(data.get("seed") or 0)
+        low, high, seed = (
+            _integer(data["low"]),
+            _integer(data["high"]),
+            _integer(data.get("seed")),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ProposalError("the proposal needs integer low and high bounds") from exc
+    if not (1 <= low <= high and seed >= 0):
+        raise ProposalError("the proposal's bounds must satisfy 1 <= low <= high, seed >= 0")
     features = data.get("features")
     if not isinstance(features, list) or not features:
         raise ProposalError("the proposal holds no micro-grids")
@@ -140,6 +162,8 @@ def from_geojson(data, *, xy) -> tuple[Partition, dict]:
         inside = shapely.covers(geometry, points) & ~taken if len(points) else taken
         taken |= inside
         properties = feature.get("properties") or {}
+        if not isinstance(properties, dict):
+            raise ProposalError(f"{what}: properties must be an object")
         parts.append(
             MicroGrid(
                 geometry,
@@ -154,7 +178,8 @@ def from_geojson(data, *, xy) -> tuple[Partition, dict]:
         "seed": seed,
         "barriers": barriers_from_geojson(data.get("barriers")),
     }
-    notes = [str(n) for n in data.get("notes") or []][:20]
+    notes = data.get("notes") or []
+    notes = [str(n) for n in notes][:20] if isinstance(notes, list) else []
     return Partition(parts=parts, low=low, high=high, notes=notes), settings
 
 

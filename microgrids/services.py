@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import shapely
 from django.conf import settings
+from django.core import signing
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -77,8 +78,19 @@ def _unchanged_codes(parts, microgrids: list[Unit]) -> list[str | None]:
     return codes
 
 
+# A proposal travels through the client between preview, adjustments and commit. What decides
+# a commit and is not recomputed from the database (households are, per part, from the
+# geometry; the tiling is checked against the grid) are the bounds: the server signs them with
+# the grid and basis, and a proposal whose signed figures differ from its own is refused.
+SIGNING_SALT = "microgrids.proposal"
+
+
+def _signed_figures(proposal: dict) -> dict:
+    return {k: proposal[k] for k in ("grid", "basis", "low", "high")}
+
+
 def _proposal(grid, result, *, ids, seed, barriers) -> dict:
-    return proposals.to_geojson(
+    proposal = proposals.to_geojson(
         result,
         grid_code=grid.code,
         basis=selectors.grid_basis(grid=grid),
@@ -87,6 +99,28 @@ def _proposal(grid, result, *, ids, seed, barriers) -> dict:
         barriers=barriers,
         codes=_unchanged_codes(result.parts, _current_microgrids(grid)),
     )
+    proposal["signature"] = signing.dumps(_signed_figures(proposal), salt=SIGNING_SALT)
+    return proposal
+
+
+def _check_signature(proposal: dict, result) -> None:
+    """Refuse a proposal whose bounds (or grid, basis) are not the ones the server made."""
+    try:
+        signed = signing.loads(str(proposal.get("signature") or ""), salt=SIGNING_SALT)
+    except signing.BadSignature:
+        signed = None
+    figures = {
+        "grid": proposal.get("grid"),
+        "basis": proposal.get("basis"),
+        "low": result.low,
+        "high": result.high,
+    }
+    if signed != figures:
+        raise _problem(
+            "proposal.signature",
+            "this proposal was not made by this server or was edited (its bounds, grid or "
+            "basis); preview again and change it with adjustments",
+        )
 
 
 def microgrid_preview(
@@ -154,17 +188,32 @@ def _read_proposal(grid, proposal, xy):
                 )
             ]
         )
+    _check_signature(proposal, result)
     return result, settings_
 
 
 def _part_index(operation: dict, key: str, n: int) -> int:
     try:
         number = int(operation[key])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise _problem(f"operation.{key}", "expected a micro-grid number") from exc
     if not 1 <= number <= n:
         raise _problem(f"operation.{key}", f"there is no micro-grid {number}")
     return number - 1
+
+
+SEED_MAX = 2**32 - 1
+BOUND_MAX = 999
+
+
+def _whole(operation: dict, key: str, default, low: int, high: int):
+    """operation[key] as an integer in low..high (default when absent or null)."""
+    value = operation.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _problem(f"operation.{key}", f"expected a whole number from {low} to {high}")
+    return value
 
 
 ADJUSTMENTS = ("merge", "split", "move_area", "move_households", "lock", "unlock", "rerun")
@@ -176,7 +225,9 @@ def microgrid_adjust(*, user, grid_code: str, proposal: dict, operation: dict) -
     grid = selectors.grid_to_divide_for_user(user=user, code=grid_code)
     ids, xy = selectors.grid_households_xy(grid=grid)
     result, settings_ = _read_proposal(grid, proposal, xy)
-    op = (operation or {}).get("op")
+    if not isinstance(operation, dict):
+        raise _problem("operation", "expected an object with op")
+    op = operation.get("op")
     n = len(result.parts)
     seed = settings_["seed"]
     try:
@@ -200,6 +251,10 @@ def microgrid_adjust(*, user, grid_code: str, proposal: dict, operation: dict) -
         elif op == "move_households":
             position = {h: i for i, h in enumerate(ids)}
             wanted = operation.get("households") or []
+            if not isinstance(wanted, list) or not all(
+                isinstance(h, int) and not isinstance(h, bool) for h in wanted
+            ):
+                raise _problem("operation.households", "expected a list of household ids")
             missing = [h for h in wanted if h not in position]
             if missing or not wanted:
                 raise _problem("operation.households", f"not households of this grid: {missing}")
@@ -208,15 +263,15 @@ def microgrid_adjust(*, user, grid_code: str, proposal: dict, operation: dict) -
         elif op in ("lock", "unlock"):
             result = partition.adjust_lock(result, _part_index(operation, "part", n), op == "lock")
         elif op == "rerun":
-            seed = int(operation.get("seed", seed))
+            seed = _whole(operation, "seed", seed, 0, SEED_MAX)
             result = partition.adjust_rerun(
                 result,
                 _grid_polygon(grid),
                 xy,
                 seed=seed,
                 barriers=proposals.barrier_list(settings_["barriers"]),
-                low=operation.get("low"),
-                high=operation.get("high"),
+                low=_whole(operation, "low", None, 1, BOUND_MAX),
+                high=_whole(operation, "high", None, 1, BOUND_MAX),
             )
         else:
             raise _problem("operation.op", f"expected one of {', '.join(ADJUSTMENTS)}")
