@@ -18,8 +18,8 @@ from rest_framework.response import Response
 
 from core import coords
 from core.parsers import JSONParser
+from territory.api.params import bool_param, refuse_large_upload
 from territory.api.params import crs_param as _crs
-from territory.api.params import refuse_large_upload
 from territory.models import HOUSEHOLD_FLAGS
 
 from . import photos, selectors, services, tracks, uploads
@@ -425,7 +425,7 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
         """Incidents in your territory (GeoJSON), newest first."""
         crs = _crs(request)
         qs = selectors.incidents_for_user(user=request.user).prefetch_related("photos")
-        if request.query_params.get("mine"):
+        if bool_param(request, "mine"):
             qs = qs.filter(reporter=request.user)
         if request.query_params.get("grid"):
             qs = qs.filter(grid__code=request.query_params["grid"])
@@ -508,7 +508,7 @@ class IncidentPhotoFile(GenericAPIView):
         record = incident.photos.filter(pk=photo).first()
         if record is None:
             raise Http404("no such photo")
-        file = record.thumbnail if request.query_params.get("thumbnail") else record.image
+        file = record.thumbnail if bool_param(request, "thumbnail") else record.image
         try:
             handle = file.open("rb")
         except FileNotFoundError as exc:

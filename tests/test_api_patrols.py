@@ -197,3 +197,16 @@ def test_an_oversized_upload_is_refused_before_it_is_read(territory, api, monkey
     response = post_incident(api(territory.users["grid_worker"]), uuid.uuid4(), photos=[jpeg()])
     assert response.status_code == 400 and "upload too large" in response.content.decode()
     assert not Incident.objects.exists()
+
+
+def test_mine_is_read_strictly(territory, api):
+    assert post_incident(api(territory.users["grid_worker"]), uuid.uuid4()).status_code == 201
+    officer = api(territory.users["village_officer"])
+    url = reverse("api-incidents")
+    for value, seen in [("0", 1), ("false", 1), ("No", 1), ("", 1), ("1", 0), ("true", 0)]:
+        response = officer.get(url, {"mine": value})
+        assert response.status_code == 200 and len(response.json()["features"]) == seen, value
+    mine = api(territory.users["grid_worker"]).get(url, {"mine": "yes"})
+    assert len(mine.json()["features"]) == 1
+    refused = officer.get(url, {"mine": "maybe"})
+    assert refused.status_code == 400 and "mine" in refused.json()
