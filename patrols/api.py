@@ -450,7 +450,7 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
         was stored before (a retry: nothing is stored twice), 409 when the id is someone
         else's. Who may not log incidents gets a 403 before the body is read; photos
         are streamed to disk under hard limits (413) and decoded only where the user
-        patrols."""
+        patrols. The reply's coordinates are in `?crs=` when given, else in the form's `crs`."""
         if not selectors.may_log_incidents(user=request.user):
             raise services.Forbidden({"role": uploads.NOT_A_PATROL})
         refuse_large_upload(request, "photos", MAX_UPLOAD)
@@ -475,11 +475,13 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
             )
         except photos.PhotoError as exc:
             raise services.PatrolError({"photos": str(exc)}) from exc
+        # The reply is in the crs asked for (?crs=, as for GET), else in the one the point was sent in.
+        crs = _crs(request) if "crs" in request.query_params else v["crs"]
         if result.created:
-            body = incident_json(result.incident, request, placement=result.placement)
+            body = incident_json(result.incident, request, crs, placement=result.placement)
         else:
             incident = selectors.incident_for_user(user=request.user, pk=result.incident.pk)
-            body = incident_json(incident, request)
+            body = incident_json(incident, request, crs)
         return Response(
             body,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,

@@ -210,3 +210,25 @@ def test_mine_is_read_strictly(territory, api):
     assert len(mine.json()["features"]) == 1
     refused = officer.get(url, {"mine": "maybe"})
     assert refused.status_code == 400 and "mine" in refused.json()
+
+
+def test_the_incident_reply_is_in_the_crs_asked_for(territory, api):
+    from core import coords
+
+    client = api(territory.users["grid_worker"])
+    glon, glat = (float(c) for c in coords.point_from_wgs84(112.02, 32.62, "gcj02"))
+    key = uuid.uuid4()
+    created = post_incident(client, key, lon=glon, lat=glat, crs="gcj02")
+    assert created.status_code == 201, created.content
+    assert created.json()["geometry"]["coordinates"] == pytest.approx([glon, glat], abs=1e-6)
+    stored = Incident.objects.get(pk=key).location
+    assert coords.distance_m(stored.x, stored.y, 112.02, 32.62) < 0.5
+    again = post_incident(client, key, lon=glon, lat=glat, crs="gcj02")
+    assert again.status_code == 200
+    assert again.json()["geometry"]["coordinates"] == pytest.approx([glon, glat], abs=1e-6)
+    url = reverse("api-incidents") + "?crs=wgs84"
+    data = {"id": str(key), "item": "0401", "lon": glon, "lat": glat, "crs": "gcj02"}
+    in_wgs84 = client.post(url, data | {"severity": 2}, format="multipart")
+    assert in_wgs84.json()["geometry"]["coordinates"] == pytest.approx([112.02, 32.62], abs=1e-6)
+    got = client.get(reverse("api-incident", args=[key]), {"crs": "gcj02"})
+    assert got.json()["geometry"]["coordinates"] == created.json()["geometry"]["coordinates"]
