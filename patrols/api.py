@@ -311,7 +311,7 @@ class CategorySerializer(serializers.Serializer):
 class Categories(GenericAPIView):
     serializer_class = CategorySerializer
 
-    @extend_schema(responses={200: CategorySerializer(many=True)}, filters=False)
+    @extend_schema(responses={200: CategorySerializer(many=True)})
     def get(self, request):
         """The incident catalogue: categories (parent null) and their items."""
         return Response(self.get_serializer(selectors.catalogue(), many=True).data)
