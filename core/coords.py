@@ -186,4 +186,4 @@ def distance_m(lon1, lat1, lon2, lat2):
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * r * np.arcsin(np.sqrt(a))
+    return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import MultiPolygon, Point
 
 from core.geometry import as_multipolygon
 
@@ -89,23 +89,6 @@ ROADS = [
     "文化路",
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-NUMERALS = [
-    "一",
-    "二",
-    "三",
-    "四",
-    "五",
-    "六",
-    "七",
-    "八",
-    "九",
-    "十",
-    "十一",
-    "十二",
-    "十三",
-    "十四",
-    "十五",
-]
 
 SCALES = {
     # urban: households per community grid; rural: per villagers' group grid;
@@ -134,6 +117,54 @@ class DemoHousehold:
     address: str
     members: int
     flags: dict = field(default_factory=dict)
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_numeral(n: int) -> str:
+    """A whole number in Chinese numerals as in names: 十, 十六, 二十, 一百零五, 一千零一十,
+    一万零三百, 一亿零一."""
+    if n < 0:
+        return "负" + chinese_numeral(-n)
+    if n == 0:
+        return "零"
+    groups = []  # 4-digit groups, lowest first
+    while n:
+        n, group = divmod(n, 10_000)
+        groups.append(group)
+    if len(groups) > 3:
+        raise ValueError("numbers from 10^12 up are not named")
+    out = ""
+    zero_pending = False
+    for position in range(len(groups) - 1, -1, -1):
+        group = groups[position]
+        if group == 0:
+            zero_pending = bool(out)
+            continue
+        if out and (zero_pending or group < 1000):
+            out += "零"
+        out += _group_numeral(group) + ("", "万", "亿")[position]
+        zero_pending = False
+    if out.startswith("一十"):
+        out = out[1:]  # 十六, not 一十六 (but 一百一十)
+    return out
+
+
+def _group_numeral(n: int) -> str:
+    """1..9999 without leading 零; 零 once for any run of inner zeros."""
+    out = ""
+    zero = False
+    for power, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = n // power % 10
+        if digit == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out += "零"
+            zero = False
+        out += _DIGITS[digit] + unit
+    return out
 
 
 def apportion(total: int, weights, minimum: int = 1) -> list[int]:
@@ -283,9 +314,9 @@ def build_territory(
         count = per_community if village.urban else rural_counts[village.code]
         for k, cell in enumerate(_split(village.boundary, count, rng)):
             label = (
-                f"第{NUMERALS[k % len(NUMERALS)]}网格"
+                f"第{chinese_numeral(k + 1)}网格"
                 if village.urban
-                else f"第{NUMERALS[k % len(NUMERALS)]}村民小组"
+                else f"第{chinese_numeral(k + 1)}村民小组"
             )
             grid_units.append(
                 DemoUnit(
@@ -369,11 +400,3 @@ def _household(x, y, address, rng) -> DemoHousehold:
         "key_attention": rng.random() < 0.02,
     }
     return DemoHousehold(round(float(x), 7), round(float(y), 7), address, members, flags)
-
-
-def polygon_count(geometry) -> int:
-    return (
-        len(geometry.geoms)
-        if isinstance(geometry, MultiPolygon)
-        else int(isinstance(geometry, Polygon))
-    )

@@ -261,7 +261,6 @@ class DivisionList(GenericAPIView):
     @extend_schema(
         parameters=[OpenApiParameter("grid", str, description="only this grid's divisions")],
         responses={200: DivisionSerializer(many=True)},
-        filters=False,
     )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -327,7 +326,6 @@ class MergeSmallGrids(_PlanningView):
 
     @extend_schema(
         responses={200: GridMergeSerializer(many=True)},
-        filters=False,  # a list answer, but nothing to filter
         description="Merge the grids under this village or township whose household count fell "
         "below min into their longest-bordering neighbour (plan only unless commit).",
     )

@@ -18,8 +18,8 @@ from rest_framework.response import Response
 
 from core import coords
 from core.parsers import JSONParser
+from territory.api.params import bool_param, refuse_large_upload
 from territory.api.params import crs_param as _crs
-from territory.api.params import refuse_large_upload
 from territory.models import HOUSEHOLD_FLAGS
 
 from . import photos, selectors, services, tracks, uploads
@@ -311,7 +311,7 @@ class CategorySerializer(serializers.Serializer):
 class Categories(GenericAPIView):
     serializer_class = CategorySerializer
 
-    @extend_schema(responses={200: CategorySerializer(many=True)}, filters=False)
+    @extend_schema(responses={200: CategorySerializer(many=True)})
     def get(self, request):
         """The incident catalogue: categories (parent null) and their items."""
         return Response(self.get_serializer(selectors.catalogue(), many=True).data)
@@ -425,7 +425,7 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
         """Incidents in your territory (GeoJSON), newest first."""
         crs = _crs(request)
         qs = selectors.incidents_for_user(user=request.user).prefetch_related("photos")
-        if request.query_params.get("mine"):
+        if bool_param(request, "mine"):
             qs = qs.filter(reporter=request.user)
         if request.query_params.get("grid"):
             qs = qs.filter(grid__code=request.query_params["grid"])
@@ -450,7 +450,7 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
         was stored before (a retry: nothing is stored twice), 409 when the id is someone
         else's. Who may not log incidents gets a 403 before the body is read; photos
         are streamed to disk under hard limits (413) and decoded only where the user
-        patrols."""
+        patrols. The reply's coordinates are in `?crs=` when given, else in the form's `crs`."""
         if not selectors.may_log_incidents(user=request.user):
             raise services.Forbidden({"role": uploads.NOT_A_PATROL})
         refuse_large_upload(request, "photos", MAX_UPLOAD)
@@ -475,11 +475,13 @@ class IncidentList(PatrolErrorMixin, GenericAPIView):
             )
         except photos.PhotoError as exc:
             raise services.PatrolError({"photos": str(exc)}) from exc
+        # The reply is in the crs asked for (?crs=, as for GET), else in the one the point was sent in.
+        crs = _crs(request) if "crs" in request.query_params else v["crs"]
         if result.created:
-            body = incident_json(result.incident, request, placement=result.placement)
+            body = incident_json(result.incident, request, crs, placement=result.placement)
         else:
             incident = selectors.incident_for_user(user=request.user, pk=result.incident.pk)
-            body = incident_json(incident, request)
+            body = incident_json(incident, request, crs)
         return Response(
             body,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
@@ -508,7 +510,7 @@ class IncidentPhotoFile(GenericAPIView):
         record = incident.photos.filter(pk=photo).first()
         if record is None:
             raise Http404("no such photo")
-        file = record.thumbnail if request.query_params.get("thumbnail") else record.image
+        file = record.thumbnail if bool_param(request, "thumbnail") else record.image
         try:
             handle = file.open("rb")
         except FileNotFoundError as exc:

@@ -3,7 +3,7 @@
 A fix is (time, lon, lat, accuracy in metres or None). Validation drops, with a reason each:
 coordinates out of range, poor accuracy, times in the future or long ago, fixes out of clock
 order, duplicates, and jumps faster than a person can move (a GPS glitch). Distances are
-measured on the sphere (haversine), in metres.
+measured on the sphere (haversine, `core.coords.distance_m`), in metres.
 """
 
 import datetime
@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core import coords
-
-EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True)
@@ -40,15 +38,6 @@ class Checked:
     dropped: list[dict] = field(default_factory=list)  # {"index", "reason"}
 
 
-def haversine_m(lon1, lat1, lon2, lat2):
-    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
-    a = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-
-
 def check_fixes(fixes: list[Fix], *, now: datetime.datetime, rules: Rules | None = None) -> Checked:
     rules = rules or Rules()
     kept: list[Fix] = []
@@ -71,7 +60,7 @@ def check_fixes(fixes: list[Fix], *, now: datetime.datetime, rules: Rules | None
             reason = "duplicate time"
         elif kept:
             last = kept[-1]
-            metres = float(haversine_m(last.lon, last.lat, fix.lon, fix.lat))
+            metres = float(coords.distance_m(last.lon, last.lat, fix.lon, fix.lat))
             seconds = (fix.recorded_at - last.recorded_at).total_seconds()
             if metres / seconds > rules.max_speed_m_s:
                 reason = f"impossible speed ({metres / seconds:.0f} m/s)"
@@ -88,7 +77,7 @@ def line_length_m(lonlat: np.ndarray) -> float:
     if len(lonlat) < 2:
         return 0.0
     lon, lat = lonlat[:, 0], lonlat[:, 1]
-    return float(haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:]).sum())
+    return float(coords.distance_m(lon[:-1], lat[:-1], lon[1:], lat[1:]).sum())
 
 
 def path_length_m(fixes: list[Fix]) -> float:
@@ -131,7 +120,7 @@ def detect_stays(
     lat = np.array([f.lat for f in fixes])
     stays = []
     for t, (tlon, tlat) in enumerate(targets):
-        near = haversine_m(lon, lat, tlon, tlat) <= radius_m
+        near = coords.distance_m(lon, lat, tlon, tlat) <= radius_m
         start = None
         for i, inside in enumerate([*near.tolist(), False]):
             if inside and start is None:

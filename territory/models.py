@@ -88,9 +88,6 @@ class UnitQuerySet(models.QuerySet):
         # covers, not contains: a point on a shared edge still belongs somewhere.
         return self.filter(boundary__covers=point)
 
-    def intersecting(self, geometry):
-        return self.filter(boundary__intersects=geometry)
-
     def in_bbox(self, bbox_polygon):
         return self.filter(boundary__bboverlaps=bbox_polygon)
 
@@ -142,10 +139,6 @@ class Unit(Versioned):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
-
-    @property
-    def is_current(self) -> bool:
-        return self.valid_to is None
 
     def clean(self):
         # Forms (the admin) get the same code rules as imports.

@@ -197,3 +197,38 @@ def test_an_oversized_upload_is_refused_before_it_is_read(territory, api, monkey
     response = post_incident(api(territory.users["grid_worker"]), uuid.uuid4(), photos=[jpeg()])
     assert response.status_code == 400 and "upload too large" in response.content.decode()
     assert not Incident.objects.exists()
+
+
+def test_mine_is_read_strictly(territory, api):
+    assert post_incident(api(territory.users["grid_worker"]), uuid.uuid4()).status_code == 201
+    officer = api(territory.users["village_officer"])
+    url = reverse("api-incidents")
+    for value, seen in [("0", 1), ("false", 1), ("No", 1), ("", 1), ("1", 0), ("true", 0)]:
+        response = officer.get(url, {"mine": value})
+        assert response.status_code == 200 and len(response.json()["features"]) == seen, value
+    mine = api(territory.users["grid_worker"]).get(url, {"mine": "yes"})
+    assert len(mine.json()["features"]) == 1
+    refused = officer.get(url, {"mine": "maybe"})
+    assert refused.status_code == 400 and "mine" in refused.json()
+
+
+def test_the_incident_reply_is_in_the_crs_asked_for(territory, api):
+    from core import coords
+
+    client = api(territory.users["grid_worker"])
+    glon, glat = (float(c) for c in coords.point_from_wgs84(112.02, 32.62, "gcj02"))
+    key = uuid.uuid4()
+    created = post_incident(client, key, lon=glon, lat=glat, crs="gcj02")
+    assert created.status_code == 201, created.content
+    assert created.json()["geometry"]["coordinates"] == pytest.approx([glon, glat], abs=1e-6)
+    stored = Incident.objects.get(pk=key).location
+    assert coords.distance_m(stored.x, stored.y, 112.02, 32.62) < 0.5
+    again = post_incident(client, key, lon=glon, lat=glat, crs="gcj02")
+    assert again.status_code == 200
+    assert again.json()["geometry"]["coordinates"] == pytest.approx([glon, glat], abs=1e-6)
+    url = reverse("api-incidents") + "?crs=wgs84"
+    data = {"id": str(key), "item": "0401", "lon": glon, "lat": glat, "crs": "gcj02"}
+    in_wgs84 = client.post(url, data | {"severity": 2}, format="multipart")
+    assert in_wgs84.json()["geometry"]["coordinates"] == pytest.approx([112.02, 32.62], abs=1e-6)
+    got = client.get(reverse("api-incident", args=[key]), {"crs": "gcj02"})
+    assert got.json()["geometry"]["coordinates"] == created.json()["geometry"]["coordinates"]

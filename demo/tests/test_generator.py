@@ -78,3 +78,36 @@ def test_households_fall_inside_their_grid_and_cluster():
     # Apartment buildings: many households share an address point.
     first = next(iter(batches.values()))
     assert len({(h.lon, h.lat) for h in first}) < len(first) / 3
+
+
+def test_chinese_numerals():
+    named = {
+        1: "一",
+        10: "十",
+        15: "十五",
+        16: "十六",
+        20: "二十",
+        101: "一百零一",
+        110: "一百一十",
+        1010: "一千零一十",
+        10300: "一万零三百",
+        100000: "十万",
+        100000001: "一亿零一",
+    }
+    assert {n: generator.chinese_numeral(n) for n in named} == named
+    assert len({generator.chinese_numeral(n) for n in range(1, 2000)}) == 1999
+
+
+def test_grid_names_are_unique_in_their_village_or_community():
+    units = small(3)
+    grids = [u for u in units if u.level == "grid"]
+    by_parent = {}
+    for g in grids:
+        by_parent.setdefault(g.parent_code, []).append(g.name)
+    assert max(len(names) for names in by_parent.values()) > 15  # communities have 20
+    for names in by_parent.values():
+        assert len(set(names)) == len(names)
+    assert any(
+        name.endswith("第十六网格")
+        for name in by_parent[max(by_parent, key=lambda p: len(by_parent[p]))]
+    )

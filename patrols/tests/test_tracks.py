@@ -5,7 +5,8 @@ import datetime
 import numpy as np
 import pytest
 
-from patrols.tracks import Fix, Rules, check_fixes, detect_stays, haversine_m, path_length_m
+from core.coords import distance_m
+from patrols.tracks import Fix, Rules, check_fixes, detect_stays, path_length_m
 
 NOW = datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC)
 
@@ -19,9 +20,9 @@ def at(minutes, lon=112.02, lat=32.62, accuracy=5.0):
     )
 
 
-def test_haversine_is_metres():
+def test_distance_is_metres():
     # 0.001 degree of latitude is about 111 m
-    assert abs(float(haversine_m(112.0, 32.6, 112.0, 32.601)) - 111.2) < 0.5
+    assert abs(float(distance_m(112.0, 32.6, 112.0, 32.601)) - 111.2) < 0.5
 
 
 def test_each_bad_fix_is_dropped_with_its_reason():
@@ -70,4 +71,4 @@ def test_a_stay_long_enough_near_a_household_is_a_visit():
 
 def test_path_length():
     length = path_length_m([at(0), at(1, lat=32.621), at(2, lat=32.622)])
-    assert length == pytest.approx(float(haversine_m(112.02, 32.62, 112.02, 32.622)), rel=1e-12)
+    assert length == pytest.approx(float(distance_m(112.02, 32.62, 112.02, 32.622)), rel=1e-12)

@@ -16,6 +16,24 @@ def crs_param(request) -> str:
         raise ValidationError({"crs": [str(exc)]}) from exc
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def bool_param(request, name: str, default: bool = False) -> bool:
+    """A yes/no query parameter, read strictly: 1/true/yes/on or 0/false/no/off (any case);
+    absent or empty is the default, anything else a 400."""
+    raw = request.query_params.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValidationError({name: [f"expected true or false (1/0, yes/no), got {raw!r}"]})
+
+
 def as_of_param(request) -> datetime.date | datetime.datetime | None:
     """A date (the state at the end of that day) or an ISO 8601 instant."""
     raw = request.query_params.get("as_of")
