@@ -180,6 +180,24 @@ def _refuse_taken_households(guarded: dict[int, str], where_of: dict[str, str]) 
         )
 
 
+def _outside_china_problem(geometry, crs: str) -> tuple[str, tuple[float, float]] | None:
+    """GCJ-02 and BD-09 are defined in China only; elsewhere the conversion is the identity,
+    so a file in the wrong CRS (or of the wrong place) would be stored as it is."""
+    if crs not in (coords.GCJ02, coords.BD09) or geometry is None:
+        return None
+    xy = shapely.get_coordinates(geometry)
+    outside = coords.outside_china(xy[:, 0], xy[:, 1]) if xy.size else np.zeros(0, bool)
+    if not outside.any():
+        return None
+    x, y = xy[outside][0]
+    return (
+        f"{int(outside.sum())} of {len(xy)} point(s) lie outside China, where {crs} is not "
+        f"defined: is the file really in {crs}, and of the right place? (first at ({x:g}, "
+        f"{y:g}) in {crs})",
+        (float(x), float(y)),
+    )
+
+
 def boundaries_import(
     *,
     features: list[RawFeature],
@@ -246,6 +264,10 @@ def boundaries_import(
         raw_problem = coordinates_out_of_range(feature.geometry) if feature.geometry else None
         if raw_problem:
             problems.append(Problem(f"{where}.geometry", raw_problem.message, raw_problem.location))
+            continue
+        china_problem = _outside_china_problem(feature.geometry, crs)
+        if china_problem:
+            problems.append(Problem(f"{where}.geometry", *china_problem))
             continue
         geometry = coords.geometry_to_wgs84(feature.geometry, crs) if feature.geometry else None
         polygon, geo_problems, repaired = check_polygonal(geometry, repair=repair)

@@ -495,3 +495,30 @@ def test_schema_documents_the_household_precondition(territory, client):
     patch = schema["paths"]["/api/households/{id}/"]["patch"]
     assert {"412", "409", "428"} <= set(patch["responses"])
     assert any(p["name"] == "If-Match" and p["in"] == "header" for p in patch["parameters"])
+
+
+NEW_YORK = [[[-74.01, 40.70], [-73.99, 40.70], [-73.99, 40.72], [-74.01, 40.72], [-74.01, 40.70]]]
+
+
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_import_in_gcj02_or_bd09_outside_china_is_refused(territory, api, crs):
+    """A GCJ-02 file of New York is not converted (the offset is zero there): refuse it rather
+    than let it replace a Dengzhou grid."""
+    before = Unit.objects.count()
+    response = api(territory.users["commander"]).post(
+        reverse("api-units-import"),
+        {
+            "level": "grid",
+            "parent_code": "411381101201",
+            "crs": crs,
+            "replace": True,
+            "features": fc(feat("411381101201001", NEW_YORK)),
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    [error] = response.json()["errors"]
+    assert error["where"] == "feature 0 (411381101201001).geometry"
+    assert f"5 of 5 point(s) lie outside China, where {crs} is not defined" in error["message"]
+    assert Unit.objects.count() == before
+    assert Household.objects.get(pk=territory.households["B1a"].pk).grid.code == "411381101201001"

@@ -214,3 +214,15 @@ def test_command_refuses_absurd_dates_and_long_names(tmp_path, territory, extra,
     with pytest.raises(CommandError, match=re.escape(message)):
         _import_grid(_grid_file(tmp_path, (112.06, 32.61, 112.09, 32.69), name=name), *extra)
     assert not Unit.objects.filter(code="411381001001003").exists()
+
+
+def test_command_refuses_gcj02_outside_china(tmp_path, territory):
+    path = _grid_file(tmp_path, (-74.01, 40.70, -73.99, 40.72), code="411381001001001")
+    with pytest.raises(CommandError) as caught:
+        _import_grid(path, "--crs", "gcj02", "--replace")
+    assert "feature 0 (411381001001001).geometry: 5 of 5 point(s) lie outside China" in str(
+        caught.value
+    )
+    assert "where gcj02 is not defined" in str(caught.value)
+    assert Household.objects.get(pk=territory.households["A1b"].pk).grid.code == "411381001001002"
+    assert Unit.objects.current().get(code="411381001001001").boundary.extent[0] == 112.0
