@@ -198,6 +198,40 @@ def _outside_china_problem(geometry, crs: str) -> tuple[str, tuple[float, float]
     )
 
 
+def _placed_households(codes) -> dict[int, str]:
+    """{id: grid code} of the households now in one of the grids `codes`."""
+    if not codes:
+        return {}
+    return dict(
+        Household.objects.filter(grid__code__in=list(codes)).values_list("pk", "grid__code")
+    )
+
+
+def _refuse_orphans(placed: dict[int, str], where_of: dict[str, str], allow: bool) -> None:
+    """After the writes (the triggers have re-placed households): refuse, undoing them, if a
+    household that had a grid was left with none, unless `allow` (the importer confirmed)."""
+    if not placed or allow:
+        return
+    left: dict[str, int] = {}
+    for pk in Household.objects.filter(pk__in=placed, grid__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        left[placed[pk]] = left.get(placed[pk], 0) + 1
+    if left:
+        total = sum(left.values())
+        raise TerritoryError(
+            [
+                Problem(
+                    f"{where_of.get(code, 'unit ' + code)}.geometry",
+                    f"would leave {n} household(s) of {code} without a grid ({total} in all); "
+                    "draw the boundary around them, or confirm with allow_orphans "
+                    "(--allow-orphans)",
+                )
+                for code, n in sorted(left.items())
+            ]
+        )
+
+
 def boundaries_import(
     *,
     features: list[RawFeature],
@@ -210,6 +244,7 @@ def boundaries_import(
     code: str | None = None,
     name: str | None = None,
     user=None,
+    allow_orphans: bool = False,
     progress: Callable[[Iterable], Iterable] = iter,
 ) -> ImportResult:
     """Import units of one level, all or nothing. Every feature is checked first (geometry,
@@ -217,7 +252,8 @@ def boundaries_import(
     every problem is reported at once. With `replace`, a unit whose code exists gets a new
     version and the old one is retired (never edited). `code`/`name` name a lone feature that
     carries no properties (a bare geometry). With a `user`, the parents must lie in the
-    territory they may edit, and no household from outside it may move into the new units."""
+    territory they may edit, and no household from outside it may move into the new units.
+    Households a replaced grid held must still lie in a grid, unless `allow_orphans`."""
     try:
         crs = coords.check_crs(crs)
     except coords.UnknownCRS as exc:
@@ -341,6 +377,7 @@ def boundaries_import(
     result = ImportResult()
     with transaction.atomic():
         guarded = _foreign_households(user, [row[5] for row in checked])
+        placed = _placed_households(current)
         for _, unit_code, unit_name, unit_name_en, unit_parent, polygon, repaired in checked:
             fields = {
                 "level": level,
@@ -359,6 +396,7 @@ def boundaries_import(
             if repaired:
                 result.repaired.append(unit_code)
         _refuse_taken_households(guarded, {row[1]: row[0] for row in checked})
+        _refuse_orphans(placed, {row[1]: row[0] for row in checked}, allow_orphans)
         if len(checked) > 100:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE territory_unit")
@@ -374,12 +412,18 @@ def _as_shape(boundary):
 
 
 def unit_replace(
-    *, unit: Unit, on_date: datetime.date | datetime.datetime | None = None, user=None, **fields
+    *,
+    unit: Unit,
+    on_date: datetime.date | datetime.datetime | None = None,
+    user=None,
+    allow_orphans: bool = False,
+    **fields,
 ) -> Unit:
     """Retire `unit` at `on_date` (now by default) and create its successor version (same code
     unless given). The rules of an import hold: the new boundary lies within the parent and
     still holds the unit's children, and (with a `user`) takes no household from outside the
-    territory that user may edit."""
+    territory that user may edit. No household it held is left without a grid, unless
+    `allow_orphans`."""
     date_problem = valid_from_problem(on_date)
     if date_problem:
         raise TerritoryError([Problem("valid_from", date_problem)])
@@ -405,8 +449,10 @@ def unit_replace(
         raise TerritoryError(problems)
     with transaction.atomic():
         guarded = _foreign_households(user, [polygon] if polygon is not None else [])
+        placed = _placed_households([unit.code])
         successor = _unit_version(unit=unit, on_date=on_date, **fields)
         _refuse_taken_households(guarded, {successor.code: where})
+        _refuse_orphans(placed, {unit.code: where}, allow_orphans)
     return successor
 
 

@@ -522,3 +522,29 @@ def test_import_in_gcj02_or_bd09_outside_china_is_refused(territory, api, crs):
     assert f"5 of 5 point(s) lie outside China, where {crs} is not defined" in error["message"]
     assert Unit.objects.count() == before
     assert Household.objects.get(pk=territory.households["B1a"].pk).grid.code == "411381101201001"
+
+
+def test_import_that_would_leave_households_without_a_grid_needs_confirming(territory, api):
+    client = api(territory.users["commander"])
+    payload = {
+        "level": "grid",
+        "parent_code": "411381101201",
+        "replace": True,
+        "features": fc(feat("411381101201001", SQUARE)),  # B1a's household lies outside it
+    }
+    response = client.post(reverse("api-units-import"), payload, format="json")
+    assert response.status_code == 400, response.json()
+    [error] = response.json()["errors"]
+    assert error["where"] == "feature 0 (411381101201001).geometry"
+    assert "would leave 1 household(s) of 411381101201001 without a grid" in error["message"]
+    assert "allow_orphans" in error["message"]
+    household = Household.objects.get(pk=territory.households["B1a"].pk)
+    assert household.grid.code == "411381101201001"
+    assert Unit.objects.current().get(code="411381101201001").boundary.extent[2] == 112.2
+
+    response = client.post(
+        reverse("api-units-import"), {**payload, "allow_orphans": True}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    household.refresh_from_db()
+    assert household.grid is None

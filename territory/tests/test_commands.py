@@ -226,3 +226,22 @@ def test_command_refuses_gcj02_outside_china(tmp_path, territory):
     assert "where gcj02 is not defined" in str(caught.value)
     assert Household.objects.get(pk=territory.households["A1b"].pk).grid.code == "411381001001002"
     assert Unit.objects.current().get(code="411381001001001").boundary.extent[0] == 112.0
+
+
+def test_command_replace_that_would_leave_households_without_a_grid_needs_confirming(
+    tmp_path, territory
+):
+    path = _grid_file(tmp_path, (112.05, 32.6, 112.06, 32.62), code="411381001001002")
+    with pytest.raises(CommandError) as caught:
+        _import_grid(path, "--replace")
+    assert (
+        "feature 0 (411381001001002).geometry: would leave 1 household(s) of 411381001001002 "
+        "without a grid (1 in all)" in str(caught.value)
+    )
+    assert "--allow-orphans" in str(caught.value)
+    household = Household.objects.get(pk=territory.households["A1b"].pk)
+    assert household.grid.code == "411381001001002"
+    _import_grid(path, "--replace", "--allow-orphans")
+    household.refresh_from_db()
+    assert household.grid is None
+    assert Unit.objects.current().get(code="411381001001002").boundary.extent[2] == 112.06
