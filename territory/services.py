@@ -4,6 +4,7 @@ raises TerritoryError (or Django's ValidationError) and writes nothing."""
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_message
 
 import numpy as np
 import shapely
@@ -198,6 +199,27 @@ def _outside_china_problem(geometry, crs: str) -> tuple[str, tuple[float, float]
     )
 
 
+def _converted_polygon(geometry, crs: str, repair: bool):
+    """check_polygonal on the geometry as given and, when the CRS is converted, once more after
+    conversion to WGS84: a conversion can turn a degenerate input into a valid sliver."""
+    if crs in (coords.WGS84, coords.CGCS2000) or geometry is None:
+        return check_polygonal(geometry, repair=repair)
+    given, problems, repaired = check_polygonal(geometry, repair=repair)
+    if problems:
+        return (
+            None,
+            [replace_message(p, message=f"as given in {crs}: {p.message}") for p in problems],
+            False,
+        )
+    polygon, problems, repaired_after = check_polygonal(
+        coords.geometry_to_wgs84(given, crs), repair=repair
+    )
+    problems = [
+        replace_message(p, message=f"after conversion to WGS84: {p.message}") for p in problems
+    ]
+    return polygon, problems, repaired or repaired_after
+
+
 def _placed_households(codes) -> dict[int, str]:
     """{id: grid code} of the households now in one of the grids `codes`."""
     if not codes:
@@ -305,8 +327,7 @@ def boundaries_import(
         if china_problem:
             problems.append(Problem(f"{where}.geometry", *china_problem))
             continue
-        geometry = coords.geometry_to_wgs84(feature.geometry, crs) if feature.geometry else None
-        polygon, geo_problems, repaired = check_polygonal(geometry, repair=repair)
+        polygon, geo_problems, repaired = _converted_polygon(feature.geometry, crs, repair)
         problems.extend(Problem(f"{where}.geometry", p.message, p.location) for p in geo_problems)
         if unit_parent:
             parents_needed.add(unit_parent)

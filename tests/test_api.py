@@ -548,3 +548,30 @@ def test_import_that_would_leave_households_without_a_grid_needs_confirming(terr
     assert response.status_code == 201, response.json()
     household.refresh_from_db()
     assert household.grid is None
+
+
+SPIKE = [[[112.16, 32.62], [112.17, 32.63], [112.18, 32.64], [112.16, 32.62]]]
+
+
+def test_import_checks_the_geometry_as_given_before_converting_it(territory, api):
+    """All points on a line: no area as given (valid to GEOS all the same); GCJ-02 -> WGS84
+    bends it into a valid sliver of about 100 m²."""
+    assert shapely.Polygon(SPIKE[0]).is_valid
+    converted = coords.geometry_to_wgs84(shapely.Polygon(SPIKE[0]), "gcj02")
+    assert converted.is_valid and converted.area > 1e-10  # what would have been stored
+    response = api(territory.users["commander"]).post(
+        reverse("api-units-import"),
+        {
+            "level": "grid",
+            "parent_code": "411381101201",
+            "crs": "gcj02",
+            "features": fc(feat("411381101201002", SPIKE)),
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    [error] = response.json()["errors"]
+    assert error["where"] == "feature 0 (411381101201002).geometry"
+    assert error["message"].startswith("as given in gcj02: the polygon has no area")
+    assert error["location"] == [112.16, 32.62]  # in the input's CRS
+    assert not Unit.objects.filter(code="411381101201002").exists()

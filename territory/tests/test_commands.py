@@ -245,3 +245,22 @@ def test_command_replace_that_would_leave_households_without_a_grid_needs_confir
     household.refresh_from_db()
     assert household.grid is None
     assert Unit.objects.current().get(code="411381001001002").boundary.extent[2] == 112.06
+
+
+def test_command_refuses_a_zero_area_spike_given_in_gcj02(tmp_path, territory):
+    """A collinear ring, valid to GEOS (no self-intersection at these coordinates)."""
+    path = tmp_path / "spike.geojson"
+    spike = [[[112.06, 32.62], [112.07, 32.63], [112.08, 32.64], [112.06, 32.62]]]
+    feature = {
+        "type": "Feature",
+        "properties": {"code": "411381001001003", "name": "刺"},
+        "geometry": {"type": "Polygon", "coordinates": spike},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(CommandError) as caught:
+        _import_grid(str(path), "--crs", "gcj02")
+    assert (
+        "feature 0 (411381001001003).geometry: as given in gcj02: the polygon has no area"
+        in str(caught.value)
+    )
+    assert not Unit.objects.filter(code="411381001001003").exists()
