@@ -23,9 +23,57 @@ class RawFeature:
     index: int
     properties: dict
     geometry: object  # shapely geometry or None
+    problem: str | None = None  # why the geometry could not be read, when it is None
+
+
+GEOJSON_TYPES = {
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+    "GeometryCollection",
+}
+
+
+def _unread_geometry_reason(geometry) -> str | None:
+    """Why GDAL read a GeoJSON geometry as NULL (it only warns): an unknown type or coordinates
+    that are not numbers."""
+    if not isinstance(geometry, dict):
+        return None
+    kind = geometry.get("type")
+    if kind not in GEOJSON_TYPES:
+        return f"unknown geometry type {kind!r}; expected Polygon or MultiPolygon"
+
+    def numbers(value):
+        if isinstance(value, list):
+            return all(numbers(v) for v in value)
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    if not numbers(geometry.get("coordinates", [])):
+        return "coordinates must be numbers (are some given as strings?)"
+    return None
+
+
+def _geojson_reasons(path: Path, count: int) -> list[str | None]:
+    """For each feature of a GeoJSON file, why its geometry was not read (or None)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = data["features"] if data.get("type") == "FeatureCollection" else [data]
+    except (ValueError, KeyError, AttributeError, UnicodeDecodeError):
+        return [None] * count
+    if len(raw) != count:
+        return [None] * count
+    return [
+        _unread_geometry_reason(f.get("geometry")) if isinstance(f, dict) else None for f in raw
+    ]
 
 
 GEOGRAPHIC_EPSG = {4326, 4490, 4214}  # WGS84, CGCS2000, Beijing 1954 (lon/lat degrees)
+# Their 3D forms (lon/lat degrees and a height), which GDAL declares for a GeoJSON file with
+# heights: still lon/lat, so a 3D file is refused for its heights, feature by feature.
+GEOGRAPHIC_3D_EPSG = {4979, 4480}
 
 
 def read_boundary_file(path, *, crs: str) -> list[RawFeature]:
@@ -42,7 +90,8 @@ def read_boundary_file(path, *, crs: str) -> list[RawFeature]:
             f"{path}: cannot be read as GeoJSON/GeoPackage/Shapefile: {exc}"
         ) from exc
     declared = frame.crs
-    if declared is not None and CRS.from_user_input(declared).to_epsg() not in GEOGRAPHIC_EPSG:
+    epsg = CRS.from_user_input(declared).to_epsg() if declared is not None else None
+    if declared is not None and epsg not in GEOGRAPHIC_EPSG | GEOGRAPHIC_3D_EPSG:
         if coords.check_crs(crs) not in (coords.WGS84, coords.CGCS2000):
             raise BoundaryFileError(
                 f"{path}: the file declares {declared.to_string()}, which cannot be {crs}"
@@ -50,9 +99,14 @@ def read_boundary_file(path, *, crs: str) -> list[RawFeature]:
         frame = frame.to_crs(4326)
     features = []
     columns = [c for c in frame.columns if c != "geometry"]
+    reasons = [None] * len(frame)
+    if path.suffix.lower() in (".geojson", ".json") and frame.geometry.isna().any():
+        reasons = _geojson_reasons(path, len(frame))
     for i, row in enumerate(frame.itertuples(index=False)):
         props = {c: _plain(getattr(row, c)) for c in columns}
-        features.append(RawFeature(index=i, properties=props, geometry=row.geometry))
+        features.append(
+            RawFeature(index=i, properties=props, geometry=row.geometry, problem=reasons[i])
+        )
     return features
 
 

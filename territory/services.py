@@ -319,6 +319,18 @@ def boundaries_import(
             )
         else:
             seen[unit_code] = feature.index
+        if feature.geometry is None and feature.problem:
+            problems.append(Problem(f"{where}.geometry", feature.problem))
+            continue
+        if feature.geometry is not None and shapely.has_z(feature.geometry):
+            problems.append(
+                Problem(
+                    f"{where}.geometry",
+                    "coordinates are 3D (they carry heights); boundaries are 2D lon/lat: drop "
+                    "the heights (e.g. ogr2ogr -dim XY)",
+                )
+            )
+            continue
         raw_problem = coordinates_out_of_range(feature.geometry) if feature.geometry else None
         if raw_problem:
             problems.append(Problem(f"{where}.geometry", raw_problem.message, raw_problem.location))

@@ -264,3 +264,47 @@ def test_command_refuses_a_zero_area_spike_given_in_gcj02(tmp_path, territory):
         in str(caught.value)
     )
     assert not Unit.objects.filter(code="411381001001003").exists()
+
+
+_SQUARE = [[112.06, 32.61], [112.09, 32.61], [112.09, 32.69], [112.06, 32.69], [112.06, 32.61]]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "crs", "message"),
+    [
+        (
+            {"type": "Polygon", "coordinates": [[[*p, 10.0] for p in _SQUARE]]},
+            "gcj02",
+            "coordinates are 3D (they carry heights)",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[*p, 10.0] for p in _SQUARE]]},
+            "wgs84",  # was a DataError from the database
+            "coordinates are 3D (they carry heights)",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[str(x), str(y)] for x, y in _SQUARE]]},
+            "wgs84",
+            "coordinates must be numbers (are some given as strings?)",
+        ),
+        (
+            {"type": "Polygonn", "coordinates": [_SQUARE]},
+            "wgs84",
+            "unknown geometry type 'Polygonn'; expected Polygon or MultiPolygon",
+        ),
+    ],
+)
+def test_command_names_the_real_reason_a_geometry_is_refused(
+    tmp_path, territory, geometry, crs, message
+):
+    path = tmp_path / "grid.geojson"
+    feature = {
+        "type": "Feature",
+        "properties": {"code": "411381001001003", "name": "新"},
+        "geometry": geometry,
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(CommandError) as caught:
+        _import_grid(str(path), "--crs", crs)
+    assert f"feature 0 (411381001001003).geometry: {message}" in str(caught.value)
+    assert not Unit.objects.filter(code="411381001001003").exists()
