@@ -308,3 +308,25 @@ def test_command_names_the_real_reason_a_geometry_is_refused(
         _import_grid(str(path), "--crs", crs)
     assert f"feature 0 (411381001001003).geometry: {message}" in str(caught.value)
     assert not Unit.objects.filter(code="411381001001003").exists()
+
+
+@pytest.mark.parametrize(
+    ("ring", "message"),
+    [
+        (_SQUARE[:-1], "a ring is not closed (its last point must repeat its first)"),
+        # NaN in the first point: GEOS sees an unclosed ring
+        ([[112.06, float("nan")], *_SQUARE[1:]], "coordinates contain NaN or infinity"),
+    ],
+)
+def test_command_names_the_feature_geos_cannot_build(tmp_path, territory, ring, message):
+    path = tmp_path / "grid.geojson"
+    feature = {
+        "type": "Feature",
+        "properties": {"code": "411381001001003", "name": "新"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(CommandError) as caught:
+        _import_grid(str(path))
+    assert f"feature 0 (411381001001003).geometry: {message}" in str(caught.value)
+    assert not Unit.objects.filter(code="411381001001003").exists()
