@@ -41,7 +41,8 @@ def check_crs(name: str) -> str:
     return key
 
 
-def _outside_china(lon, lat):
+def outside_china(lon, lat):
+    """Where GCJ-02 (and BD-09, built on it) is not defined: the published formula's box."""
     return (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
 
 
@@ -75,7 +76,7 @@ def _offset(lon, lat):
     sqrt_magic = np.sqrt(magic)
     dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrt_magic) * np.pi)
     dlon = (dlon * 180.0) / (_A / sqrt_magic * np.cos(rad) * np.pi)
-    outside = _outside_china(lon, lat)
+    outside = outside_china(lon, lat)
     return np.where(outside, 0.0, dlon), np.where(outside, 0.0, dlat)
 
 

@@ -53,6 +53,25 @@ def as_multipolygon(geometry) -> MultiPolygon:
     return MultiPolygon(polygons)
 
 
+# Area / perimeter² of a square is 1/16 and of a 1 m x 10 km strip 1e-4; a ring whose points
+# all lie on a line has a ratio of rounding noise (~1e-14). GEOS calls such a ring valid.
+FLAT_RATIO = 1e-9
+
+
+def _flat_part(multipolygon) -> GeometryProblem | None:
+    """A part with no area (all its points on a line): valid to GEOS, but a coordinate
+    conversion bends it into a real sliver."""
+    for part in multipolygon.geoms:
+        ring = part.exterior
+        if shapely.Polygon(ring).area <= FLAT_RATIO * ring.length**2:
+            x, y = ring.coords[0]
+            return GeometryProblem(
+                "the polygon has no area: all its points lie on a line (a zero-area spike)",
+                (float(x), float(y)),
+            )
+    return None
+
+
 def check_polygonal(geometry, *, repair: bool = False):
     """Return (multipolygon or None, problems, repaired). Never repairs silently: `repaired` says
     whether make_valid changed the shape."""
@@ -68,6 +87,9 @@ def check_polygonal(geometry, *, repair: bool = False):
     if problem:
         return None, [problem], False
     if shapely.is_valid(geometry):
+        flat = _flat_part(as_multipolygon(geometry))
+        if flat is not None:
+            return None, [flat], False
         return as_multipolygon(geometry), [], False
     reason = shapely.is_valid_reason(geometry)
     if not repair:

@@ -4,6 +4,7 @@ raises TerritoryError (or Django's ValidationError) and writes nothing."""
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_message
 
 import numpy as np
 import shapely
@@ -180,6 +181,79 @@ def _refuse_taken_households(guarded: dict[int, str], where_of: dict[str, str]) 
         )
 
 
+def _outside_china_problem(geometry, crs: str) -> tuple[str, tuple[float, float]] | None:
+    """GCJ-02 and BD-09 are defined in China only; elsewhere the conversion is the identity,
+    so a file in the wrong CRS (or of the wrong place) would be stored as it is."""
+    if crs not in (coords.GCJ02, coords.BD09) or geometry is None:
+        return None
+    xy = shapely.get_coordinates(geometry)
+    outside = coords.outside_china(xy[:, 0], xy[:, 1]) if xy.size else np.zeros(0, bool)
+    if not outside.any():
+        return None
+    x, y = xy[outside][0]
+    return (
+        f"{int(outside.sum())} of {len(xy)} point(s) lie outside China, where {crs} is not "
+        f"defined: is the file really in {crs}, and of the right place? (first at ({x:g}, "
+        f"{y:g}) in {crs})",
+        (float(x), float(y)),
+    )
+
+
+def _converted_polygon(geometry, crs: str, repair: bool):
+    """check_polygonal on the geometry as given and, when the CRS is converted, once more after
+    conversion to WGS84: a conversion can turn a degenerate input into a valid sliver."""
+    if crs in (coords.WGS84, coords.CGCS2000) or geometry is None:
+        return check_polygonal(geometry, repair=repair)
+    given, problems, repaired = check_polygonal(geometry, repair=repair)
+    if problems:
+        return (
+            None,
+            [replace_message(p, message=f"as given in {crs}: {p.message}") for p in problems],
+            False,
+        )
+    polygon, problems, repaired_after = check_polygonal(
+        coords.geometry_to_wgs84(given, crs), repair=repair
+    )
+    problems = [
+        replace_message(p, message=f"after conversion to WGS84: {p.message}") for p in problems
+    ]
+    return polygon, problems, repaired or repaired_after
+
+
+def _placed_households(codes) -> dict[int, str]:
+    """{id: grid code} of the households now in one of the grids `codes`."""
+    if not codes:
+        return {}
+    return dict(
+        Household.objects.filter(grid__code__in=list(codes)).values_list("pk", "grid__code")
+    )
+
+
+def _refuse_orphans(placed: dict[int, str], where_of: dict[str, str], allow: bool) -> None:
+    """After the writes (the triggers have re-placed households): refuse, undoing them, if a
+    household that had a grid was left with none, unless `allow` (the importer confirmed)."""
+    if not placed or allow:
+        return
+    left: dict[str, int] = {}
+    for pk in Household.objects.filter(pk__in=placed, grid__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        left[placed[pk]] = left.get(placed[pk], 0) + 1
+    if left:
+        total = sum(left.values())
+        raise TerritoryError(
+            [
+                Problem(
+                    f"{where_of.get(code, 'unit ' + code)}.geometry",
+                    f"would leave {n} household(s) of {code} without a grid ({total} in all); "
+                    "draw the boundary around them, or confirm with allow_orphans "
+                    "(--allow-orphans)",
+                )
+                for code, n in sorted(left.items())
+            ]
+        )
+
+
 def boundaries_import(
     *,
     features: list[RawFeature],
@@ -192,6 +266,7 @@ def boundaries_import(
     code: str | None = None,
     name: str | None = None,
     user=None,
+    allow_orphans: bool = False,
     progress: Callable[[Iterable], Iterable] = iter,
 ) -> ImportResult:
     """Import units of one level, all or nothing. Every feature is checked first (geometry,
@@ -199,7 +274,8 @@ def boundaries_import(
     every problem is reported at once. With `replace`, a unit whose code exists gets a new
     version and the old one is retired (never edited). `code`/`name` name a lone feature that
     carries no properties (a bare geometry). With a `user`, the parents must lie in the
-    territory they may edit, and no household from outside it may move into the new units."""
+    territory they may edit, and no household from outside it may move into the new units.
+    Households a replaced grid held must still lie in a grid, unless `allow_orphans`."""
     try:
         crs = coords.check_crs(crs)
     except coords.UnknownCRS as exc:
@@ -243,12 +319,27 @@ def boundaries_import(
             )
         else:
             seen[unit_code] = feature.index
+        if feature.geometry is None and feature.problem:
+            problems.append(Problem(f"{where}.geometry", feature.problem))
+            continue
+        if feature.geometry is not None and shapely.has_z(feature.geometry):
+            problems.append(
+                Problem(
+                    f"{where}.geometry",
+                    "coordinates are 3D (they carry heights); boundaries are 2D lon/lat: drop "
+                    "the heights (e.g. ogr2ogr -dim XY)",
+                )
+            )
+            continue
         raw_problem = coordinates_out_of_range(feature.geometry) if feature.geometry else None
         if raw_problem:
             problems.append(Problem(f"{where}.geometry", raw_problem.message, raw_problem.location))
             continue
-        geometry = coords.geometry_to_wgs84(feature.geometry, crs) if feature.geometry else None
-        polygon, geo_problems, repaired = check_polygonal(geometry, repair=repair)
+        china_problem = _outside_china_problem(feature.geometry, crs)
+        if china_problem:
+            problems.append(Problem(f"{where}.geometry", *china_problem))
+            continue
+        polygon, geo_problems, repaired = _converted_polygon(feature.geometry, crs, repair)
         problems.extend(Problem(f"{where}.geometry", p.message, p.location) for p in geo_problems)
         if unit_parent:
             parents_needed.add(unit_parent)
@@ -319,6 +410,7 @@ def boundaries_import(
     result = ImportResult()
     with transaction.atomic():
         guarded = _foreign_households(user, [row[5] for row in checked])
+        placed = _placed_households(current)
         for _, unit_code, unit_name, unit_name_en, unit_parent, polygon, repaired in checked:
             fields = {
                 "level": level,
@@ -337,6 +429,7 @@ def boundaries_import(
             if repaired:
                 result.repaired.append(unit_code)
         _refuse_taken_households(guarded, {row[1]: row[0] for row in checked})
+        _refuse_orphans(placed, {row[1]: row[0] for row in checked}, allow_orphans)
         if len(checked) > 100:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE territory_unit")
@@ -352,12 +445,18 @@ def _as_shape(boundary):
 
 
 def unit_replace(
-    *, unit: Unit, on_date: datetime.date | datetime.datetime | None = None, user=None, **fields
+    *,
+    unit: Unit,
+    on_date: datetime.date | datetime.datetime | None = None,
+    user=None,
+    allow_orphans: bool = False,
+    **fields,
 ) -> Unit:
     """Retire `unit` at `on_date` (now by default) and create its successor version (same code
     unless given). The rules of an import hold: the new boundary lies within the parent and
     still holds the unit's children, and (with a `user`) takes no household from outside the
-    territory that user may edit."""
+    territory that user may edit. No household it held is left without a grid, unless
+    `allow_orphans`."""
     date_problem = valid_from_problem(on_date)
     if date_problem:
         raise TerritoryError([Problem("valid_from", date_problem)])
@@ -383,8 +482,10 @@ def unit_replace(
         raise TerritoryError(problems)
     with transaction.atomic():
         guarded = _foreign_households(user, [polygon] if polygon is not None else [])
+        placed = _placed_households([unit.code])
         successor = _unit_version(unit=unit, on_date=on_date, **fields)
         _refuse_taken_households(guarded, {successor.code: where})
+        _refuse_orphans(placed, {unit.code: where}, allow_orphans)
     return successor
 
 

@@ -495,3 +495,83 @@ def test_schema_documents_the_household_precondition(territory, client):
     patch = schema["paths"]["/api/households/{id}/"]["patch"]
     assert {"412", "409", "428"} <= set(patch["responses"])
     assert any(p["name"] == "If-Match" and p["in"] == "header" for p in patch["parameters"])
+
+
+NEW_YORK = [[[-74.01, 40.70], [-73.99, 40.70], [-73.99, 40.72], [-74.01, 40.72], [-74.01, 40.70]]]
+
+
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_import_in_gcj02_or_bd09_outside_china_is_refused(territory, api, crs):
+    """A GCJ-02 file of New York is not converted (the offset is zero there): refuse it rather
+    than let it replace a Dengzhou grid."""
+    before = Unit.objects.count()
+    response = api(territory.users["commander"]).post(
+        reverse("api-units-import"),
+        {
+            "level": "grid",
+            "parent_code": "411381101201",
+            "crs": crs,
+            "replace": True,
+            "features": fc(feat("411381101201001", NEW_YORK)),
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    [error] = response.json()["errors"]
+    assert error["where"] == "feature 0 (411381101201001).geometry"
+    assert f"5 of 5 point(s) lie outside China, where {crs} is not defined" in error["message"]
+    assert Unit.objects.count() == before
+    assert Household.objects.get(pk=territory.households["B1a"].pk).grid.code == "411381101201001"
+
+
+def test_import_that_would_leave_households_without_a_grid_needs_confirming(territory, api):
+    client = api(territory.users["commander"])
+    payload = {
+        "level": "grid",
+        "parent_code": "411381101201",
+        "replace": True,
+        "features": fc(feat("411381101201001", SQUARE)),  # B1a's household lies outside it
+    }
+    response = client.post(reverse("api-units-import"), payload, format="json")
+    assert response.status_code == 400, response.json()
+    [error] = response.json()["errors"]
+    assert error["where"] == "feature 0 (411381101201001).geometry"
+    assert "would leave 1 household(s) of 411381101201001 without a grid" in error["message"]
+    assert "allow_orphans" in error["message"]
+    household = Household.objects.get(pk=territory.households["B1a"].pk)
+    assert household.grid.code == "411381101201001"
+    assert Unit.objects.current().get(code="411381101201001").boundary.extent[2] == 112.2
+
+    response = client.post(
+        reverse("api-units-import"), {**payload, "allow_orphans": True}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    household.refresh_from_db()
+    assert household.grid is None
+
+
+SPIKE = [[[112.16, 32.62], [112.17, 32.63], [112.18, 32.64], [112.16, 32.62]]]
+
+
+def test_import_checks_the_geometry_as_given_before_converting_it(territory, api):
+    """All points on a line: no area as given (valid to GEOS all the same); GCJ-02 -> WGS84
+    bends it into a valid sliver of about 100 m²."""
+    assert shapely.Polygon(SPIKE[0]).is_valid
+    converted = coords.geometry_to_wgs84(shapely.Polygon(SPIKE[0]), "gcj02")
+    assert converted.is_valid and converted.area > 1e-10  # what would have been stored
+    response = api(territory.users["commander"]).post(
+        reverse("api-units-import"),
+        {
+            "level": "grid",
+            "parent_code": "411381101201",
+            "crs": "gcj02",
+            "features": fc(feat("411381101201002", SPIKE)),
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    [error] = response.json()["errors"]
+    assert error["where"] == "feature 0 (411381101201002).geometry"
+    assert error["message"].startswith("as given in gcj02: the polygon has no area")
+    assert error["location"] == [112.16, 32.62]  # in the input's CRS
+    assert not Unit.objects.filter(code="411381101201002").exists()

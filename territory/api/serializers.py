@@ -187,6 +187,11 @@ class BoundaryImportSerializer(serializers.Serializer):
     crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
     repair = serializers.BooleanField(default=False)
     replace = serializers.BooleanField(default=False)
+    allow_orphans = serializers.BooleanField(
+        default=False,
+        help_text="import even if households a replaced grid held would be left in no grid "
+        "(refused otherwise, with how many)",
+    )
     valid_from = serializers.DateField(
         required=False,
         help_text="the day the boundaries take effect (default now): from 1949-10-01 to a "

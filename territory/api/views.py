@@ -277,6 +277,7 @@ class UnitImport(GenericAPIView):
             repair=data["repair"],
             replace=data["replace"],
             valid_from=data.get("valid_from"),
+            allow_orphans=data["allow_orphans"],
             user=request.user,
         )
         return Response(ImportResultSerializer(result).data, status=status.HTTP_201_CREATED)

@@ -214,3 +214,119 @@ def test_command_refuses_absurd_dates_and_long_names(tmp_path, territory, extra,
     with pytest.raises(CommandError, match=re.escape(message)):
         _import_grid(_grid_file(tmp_path, (112.06, 32.61, 112.09, 32.69), name=name), *extra)
     assert not Unit.objects.filter(code="411381001001003").exists()
+
+
+def test_command_refuses_gcj02_outside_china(tmp_path, territory):
+    path = _grid_file(tmp_path, (-74.01, 40.70, -73.99, 40.72), code="411381001001001")
+    with pytest.raises(CommandError) as caught:
+        _import_grid(path, "--crs", "gcj02", "--replace")
+    assert "feature 0 (411381001001001).geometry: 5 of 5 point(s) lie outside China" in str(
+        caught.value
+    )
+    assert "where gcj02 is not defined" in str(caught.value)
+    assert Household.objects.get(pk=territory.households["A1b"].pk).grid.code == "411381001001002"
+    assert Unit.objects.current().get(code="411381001001001").boundary.extent[0] == 112.0
+
+
+def test_command_replace_that_would_leave_households_without_a_grid_needs_confirming(
+    tmp_path, territory
+):
+    path = _grid_file(tmp_path, (112.05, 32.6, 112.06, 32.62), code="411381001001002")
+    with pytest.raises(CommandError) as caught:
+        _import_grid(path, "--replace")
+    assert (
+        "feature 0 (411381001001002).geometry: would leave 1 household(s) of 411381001001002 "
+        "without a grid (1 in all)" in str(caught.value)
+    )
+    assert "--allow-orphans" in str(caught.value)
+    household = Household.objects.get(pk=territory.households["A1b"].pk)
+    assert household.grid.code == "411381001001002"
+    _import_grid(path, "--replace", "--allow-orphans")
+    household.refresh_from_db()
+    assert household.grid is None
+    assert Unit.objects.current().get(code="411381001001002").boundary.extent[2] == 112.06
+
+
+def test_command_refuses_a_zero_area_spike_given_in_gcj02(tmp_path, territory):
+    """A collinear ring, valid to GEOS (no self-intersection at these coordinates)."""
+    path = tmp_path / "spike.geojson"
+    spike = [[[112.06, 32.62], [112.07, 32.63], [112.08, 32.64], [112.06, 32.62]]]
+    feature = {
+        "type": "Feature",
+        "properties": {"code": "411381001001003", "name": "刺"},
+        "geometry": {"type": "Polygon", "coordinates": spike},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(CommandError) as caught:
+        _import_grid(str(path), "--crs", "gcj02")
+    assert (
+        "feature 0 (411381001001003).geometry: as given in gcj02: the polygon has no area"
+        in str(caught.value)
+    )
+    assert not Unit.objects.filter(code="411381001001003").exists()
+
+
+_SQUARE = [[112.06, 32.61], [112.09, 32.61], [112.09, 32.69], [112.06, 32.69], [112.06, 32.61]]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "crs", "message"),
+    [
+        (
+            {"type": "Polygon", "coordinates": [[[*p, 10.0] for p in _SQUARE]]},
+            "gcj02",
+            "coordinates are 3D (they carry heights)",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[*p, 10.0] for p in _SQUARE]]},
+            "wgs84",  # was a DataError from the database
+            "coordinates are 3D (they carry heights)",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[str(x), str(y)] for x, y in _SQUARE]]},
+            "wgs84",
+            "coordinates must be numbers (are some given as strings?)",
+        ),
+        (
+            {"type": "Polygonn", "coordinates": [_SQUARE]},
+            "wgs84",
+            "unknown geometry type 'Polygonn'; expected Polygon or MultiPolygon",
+        ),
+    ],
+)
+def test_command_names_the_real_reason_a_geometry_is_refused(
+    tmp_path, territory, geometry, crs, message
+):
+    path = tmp_path / "grid.geojson"
+    feature = {
+        "type": "Feature",
+        "properties": {"code": "411381001001003", "name": "新"},
+        "geometry": geometry,
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(CommandError) as caught:
+        _import_grid(str(path), "--crs", crs)
+    assert f"feature 0 (411381001001003).geometry: {message}" in str(caught.value)
+    assert not Unit.objects.filter(code="411381001001003").exists()
+
+
+@pytest.mark.parametrize(
+    ("ring", "message"),
+    [
+        (_SQUARE[:-1], "a ring is not closed (its last point must repeat its first)"),
+        # NaN in the first point: GEOS sees an unclosed ring
+        ([[112.06, float("nan")], *_SQUARE[1:]], "coordinates contain NaN or infinity"),
+    ],
+)
+def test_command_names_the_feature_geos_cannot_build(tmp_path, territory, ring, message):
+    path = tmp_path / "grid.geojson"
+    feature = {
+        "type": "Feature",
+        "properties": {"code": "411381001001003", "name": "新"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(CommandError) as caught:
+        _import_grid(str(path))
+    assert f"feature 0 (411381001001003).geometry: {message}" in str(caught.value)
+    assert not Unit.objects.filter(code="411381001001003").exists()

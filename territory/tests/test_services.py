@@ -417,3 +417,16 @@ def test_names_longer_than_their_column_are_refused_per_feature(territory):
         ("feature 0 (411381001001003).name", "101 characters, at most 100"),
         ("feature 0 (411381001001003).name_en", "101 characters, at most 100"),
     }
+
+
+def test_replace_that_would_leave_households_without_a_grid_needs_confirming(territory):
+    from territory.services import unit_replace
+
+    from .factories import box
+
+    grid = Unit.objects.current().get(code="411381001001002")
+    with pytest.raises(TerritoryError, match=r"would leave 1 household\(s\) of 411381001001002"):
+        unit_replace(unit=grid, boundary=box(112.05, 32.6, 112.06, 32.62))
+    assert Household.objects.get(pk=territory.households["A1b"].pk).grid_id == grid.pk
+    unit_replace(unit=grid, boundary=box(112.05, 32.6, 112.06, 32.62), allow_orphans=True)
+    assert Household.objects.get(pk=territory.households["A1b"].pk).grid is None

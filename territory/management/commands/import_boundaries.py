@@ -42,6 +42,11 @@ class Command(BaseCommand):
             help="date the new boundaries take effect (default now): from 1949-10-01 to a year "
             "ahead, not before the parent began nor before the version it replaces",
         )
+        parser.add_argument(
+            "--allow-orphans",
+            action="store_true",
+            help="import even if households a replaced grid held would be left in no grid",
+        )
         parser.add_argument("--code", help="code of a lone feature without properties")
         parser.add_argument("--name", help="name of a lone feature without properties")
 
@@ -56,6 +61,7 @@ class Command(BaseCommand):
                 repair=o["repair"],
                 replace=o["replace"],
                 valid_from=o["valid_from"],
+                allow_orphans=o["allow_orphans"],
                 code=o["code"],
                 name=o["name"],
                 progress=lambda items: tqdm(
