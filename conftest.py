@@ -7,26 +7,11 @@ import pytest
 from django.contrib.gis.geos import Point
 from rest_framework.test import APIClient
 
+from demo.layout import SMALL_TERRITORY
 from territory.services import role_assign
 from territory.tests.factories import HouseholdFactory, UnitFactory, UserFactory, box
 
-# county 411381: [112.0, 112.2] x [32.6, 32.7]
-#   township A 411381001 (west half) > village A1 411381001001 (all of A)
-#       grid A1a 411381001001001 (west) > micro-grids ...00101 (south), ...00102 (north)
-#       grid A1b 411381001001002 (east)
-#   township B 411381101 (east half) > village B1 411381101201 > grid B1a 411381101201001
-LAYOUT = [
-    ("county", "411381", "", (112.0, 32.6, 112.2, 32.7)),
-    ("township", "411381001", "411381", (112.0, 32.6, 112.1, 32.7)),
-    ("township", "411381101", "411381", (112.1, 32.6, 112.2, 32.7)),
-    ("village", "411381001001", "411381001", (112.0, 32.6, 112.1, 32.7)),
-    ("village", "411381101201", "411381101", (112.1, 32.6, 112.2, 32.7)),
-    ("grid", "411381001001001", "411381001001", (112.0, 32.6, 112.05, 32.7)),
-    ("grid", "411381001001002", "411381001001", (112.05, 32.6, 112.1, 32.7)),
-    ("grid", "411381101201001", "411381101201", (112.1, 32.6, 112.2, 32.7)),
-    ("microgrid", "41138100100100101", "411381001001001", (112.0, 32.6, 112.05, 32.65)),
-    ("microgrid", "41138100100100102", "411381001001001", (112.0, 32.65, 112.05, 32.7)),
-]
+LAYOUT = SMALL_TERRITORY  # see demo/layout.py for the picture
 HOUSEHOLD_POINTS = {
     "A1a-south": (112.02, 32.62),
     "A1a-north": (112.02, 32.68),

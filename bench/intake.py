@@ -53,6 +53,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.crash import Cluster  # noqa: E402
+from demo.layout import SMALL_TERRITORY  # noqa: E402
 from patrols.models import Incident  # noqa: E402
 from territory.models import RoleAssignment, Unit  # noqa: E402
 
@@ -68,17 +69,8 @@ CRASH_SESSIONS = 2  # the phones share them: a sign-in hashes a password, second
 # wait bounded by CRASH_WAIT seconds).
 CRASH_INCIDENTS = int(os.environ.get("BENCH_CRASH_INCIDENTS", "150"))
 CRASH_WAIT = 15
-# A small territory (the test suite's layout): county > 2 townships > 2 villages > 3 grids.
-CRASH_TERRITORY = [
-    ("county", "411381", "", (112.0, 32.6, 112.2, 32.7)),
-    ("township", "411381001", "411381", (112.0, 32.6, 112.1, 32.7)),
-    ("township", "411381101", "411381", (112.1, 32.6, 112.2, 32.7)),
-    ("village", "411381001001", "411381001", (112.0, 32.6, 112.1, 32.7)),
-    ("village", "411381101201", "411381101", (112.1, 32.6, 112.2, 32.7)),
-    ("grid", "411381001001001", "411381001001", (112.0, 32.6, 112.05, 32.7)),
-    ("grid", "411381001001002", "411381001001", (112.05, 32.6, 112.1, 32.7)),
-    ("grid", "411381101201001", "411381101201", (112.1, 32.6, 112.2, 32.7)),
-]
+# The test suite's small territory down to its grids (demo/layout.py).
+CRASH_TERRITORY = [row for row in SMALL_TERRITORY if row[0] != "microgrid"]
 
 
 def free_port() -> int:
