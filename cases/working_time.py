@@ -122,6 +122,18 @@ def _duration(hours) -> timedelta:
     return duration
 
 
+def package_is_workday(day: date) -> bool | None:
+    """What the chinesecalendar package says of a day; None for a year it has no data for."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return None
+
+
+def package_knows(year: int) -> bool:
+    return package_is_workday(date(year, 1, 1)) is not None
+
+
 class WorkingCalendar:
     def __init__(
         self,
@@ -160,10 +172,9 @@ class WorkingCalendar:
         if day in self.overrides:
             return self.overrides[day], True
         if day.year not in self.known_years:
-            try:
-                return chinese_calendar.is_workday(day), True
-            except NotImplementedError:
-                pass  # a year the package has no data for
+            says = package_is_workday(day)
+            if says is not None:
+                return says, True
         return day.weekday() < 5, day.year in self.known_years
 
     def is_workday(self, day: date) -> bool:

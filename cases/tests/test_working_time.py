@@ -13,6 +13,8 @@ from cases.working_time import (
     MAX_SPAN_DAYS,
     SHANGHAI,
     WorkingCalendar,
+    package_is_workday,
+    package_knows,
     parse_office_hours,
 )
 
@@ -399,3 +401,10 @@ def _in_office(instant):
     return CAL.is_workday(local.date()) and any(
         opens < local.time() <= closes for opens, closes in CAL.office_hours
     )
+
+
+def test_what_the_package_knows():
+    assert package_is_workday(date(2026, 2, 14)) is True
+    assert package_is_workday(date(2026, 2, 16)) is False
+    assert package_is_workday(date(2027, 1, 1)) is None
+    assert package_knows(2026) and not package_knows(2027) and not package_knows(2003)
