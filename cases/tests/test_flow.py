@@ -4,6 +4,7 @@ every state (status x whistle x rated) against every action, and every role."""
 import itertools
 
 import pytest
+from django.utils import translation
 
 from cases import flow
 from cases.flow import Action as A
@@ -270,3 +271,13 @@ def test_roles_are_the_territory_roles():
         assert transition.roles
         assert transition.roles <= set(R)
     assert set(R) >= flow.REPORTERS
+
+
+def test_the_buttons_speak_chinese():
+    # cases/locale/zh_Hans (compiled by scripts/bootstrap.sh with every other catalogue).
+    with translation.override("zh-hans"):
+        assert str(A.REWORK.label) == "返工"
+        assert str(S.HANDLED.label) == "已消单"
+        assert str(A.RATE_ESCALATION.label) == "评哨"
+    with translation.override("en"):
+        assert str(A.REWORK.label) == "Send back for rework"
