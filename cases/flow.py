@@ -119,8 +119,6 @@ STEP_OF_STATUS = {
     Status.MERGED: None,
 }
 TERMINAL = frozenset(s for s, step in STEP_OF_STATUS.items() if step is None)
-# Closed for the indicators: the case has had its answer.
-CLOSED = frozenset({Status.VERIFIED, Status.PUBLISHED})
 
 # Who raises a case (群众点单): the resident, the worker on patrol, the station and the centre
 # typing in a hotline call. Intake systems (12345, Open311) act as the centre.

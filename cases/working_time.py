@@ -292,6 +292,16 @@ class WorkingCalendar:
                     total += overlap
         return WorkingTime(total, frozenset(unknown))
 
+    def warning_at(self, start: datetime, deadline: datetime, share: float) -> Deadline:
+        """When `share` of the limit from `start` to `deadline` is used: the yellow card's
+        instant. Computed once when the step starts and stored beside its deadline, the
+        periodic card task only compares two timestamps with the clock, in SQL."""
+        if not (isinstance(share, numbers.Real) and 0 <= share <= 1):
+            raise ValueError(f"a share of the limit is from 0 to 1, not {share!r}")
+        limit = self.working_hours_between(start, deadline)
+        warning = self.add_working_hours(start, limit.duration * float(share))
+        return Deadline(warning.at, warning.unknown_years | limit.unknown_years)
+
     def share_used(self, start: datetime, deadline: datetime, now: datetime) -> "Share":
         """How much of a step's limit is used at `now`: the yellow card's measure."""
         used = self.working_hours_between(start, now)

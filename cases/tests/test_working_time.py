@@ -341,6 +341,22 @@ def test_share_of_the_limit_used():
     assert CAL.share_used(start, start, at(2026, 3, 2, 9)).used == float("inf")
 
 
+def test_the_yellow_card_instant():
+    start = at(2026, 2, 13, 16)
+    deadline = CAL.add_working_hours(start, 10).at  # 13th 1.5 h, 14th 7 h, 24th 1.5 h: 10:00
+    assert deadline == at(2026, 2, 24, 10)
+    # 80% = 8 h: 1.5 on the 13th, then 6.5 on the make-up Saturday: 17:00 on the 14th.
+    warning = CAL.warning_at(start, deadline, 0.8)
+    assert warning.at == at(2026, 2, 14, 17)
+    assert not warning.estimated
+    assert CAL.share_used(start, deadline, warning.at).used == pytest.approx(0.8)
+    assert CAL.warning_at(start, deadline, 1).at == deadline
+    assert CAL.warning_at(at(2026, 12, 31, 9), at(2027, 1, 4, 17, 30), 0.1).estimated
+    for share in (-0.1, 1.5, float("nan"), "0.8"):
+        with pytest.raises(ValueError):
+            CAL.warning_at(start, deadline, share)
+
+
 # Properties.
 
 INSTANTS = st.datetimes(
