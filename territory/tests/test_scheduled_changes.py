@@ -332,6 +332,8 @@ def test_the_admin_lists_scheduled_changes_read_only(territory, client):
     client.force_login(territory.users["admin"])
     listing = client.get(reverse("admin:territory_scheduledchange_changelist"))
     assert listing.status_code == 200 and A1B in listing.content.decode()
+    found = client.get(reverse("admin:territory_scheduledchange_changelist"), {"q": A1B})
+    assert found.status_code == 200 and found.context["cl"].result_count == 1
     assert client.get(reverse("admin:territory_scheduledchange_add")).status_code == 403
     detail = client.get(reverse("admin:territory_scheduledchange_change", args=[change.pk]))
     assert detail.status_code == 200 and b'name="_save"' not in detail.content
