@@ -349,3 +349,37 @@ def test_the_payload_holds_the_checked_boundary_and_the_versions_it_was_checked_
     stored = shapely.from_wkb(row["geometry"])
     assert stored.equals(shapely.box(112.05, 32.6, 112.1, 32.7))
     assert change.payload["versions"] == {A1B: versions()[0].pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_being_applied_elsewhere_is_skipped_not_applied_twice(territory):
+    """The job and the sweep (or two workers) at once: the second finds the row locked and
+    leaves it, then finds it applied."""
+    import threading
+
+    from django.db import connection, transaction
+
+    change = schedule_a1b().scheduled
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                ScheduledChange.objects.select_for_update().get(pk=change.pk)
+                locked.set()
+                release.wait(timeout=60)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert locked.wait(timeout=60)
+        assert scheduled_change_apply(change_id=change.pk, now=INSTANT) is None
+        assert scheduled_changes_apply_due(now=INSTANT) == []
+    finally:
+        release.set()
+        thread.join()
+    assert scheduled_change_apply(change_id=change.pk, now=INSTANT).status == "applied"
+    assert scheduled_change_apply(change_id=change.pk, now=INSTANT) is None
+    assert len(versions()) == 2
