@@ -16,7 +16,7 @@ from leaflet.admin import LeafletGeoAdmin
 
 from . import privacy, selectors, services
 from .boundary_io import RawFeature
-from .models import Household, RoleAssignment, Unit
+from .models import Household, RoleAssignment, ScheduledChange, Unit
 
 STALE_MESSAGE = _(
     "Someone changed this record since you opened it; reload the page and make your change "
@@ -306,3 +306,39 @@ class RoleAssignmentAdmin(VersionedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+@admin.register(ScheduledChange)
+class ScheduledChangeAdmin(admin.ModelAdmin):
+    """Read only: a change is scheduled by an import or a new version dated ahead, applied by
+    the task worker, and cancelled through the API (services.scheduled_change_cancel)."""
+
+    list_display = ("id", "kind", "codes", "effective_at", "status", "created_by", "finished_at")
+    list_filter = ("status", "kind")
+    search_fields = ("codes",)
+    ordering = ("-effective_at", "-id")
+    fields = (
+        "kind",
+        "codes",
+        "effective_at",
+        "status",
+        "result",
+        "problems",
+        "created_by",
+        "created_at",
+        "finished_at",
+        "cancelled_by",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return selectors.scheduled_changes_for_user(user=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -324,3 +324,57 @@ class MicroGridJob(models.Model):
         verbose_name = _("micro-grid batch job")
         verbose_name_plural = _("micro-grid batch jobs")
         ordering = ["-created_at"]
+
+
+class ScheduledChange(models.Model):
+    """A boundary change dated ahead (an import or a unit's new version valid from a later
+    day). It is checked in full when asked for, kept here instead of touching the units, and
+    applied at its instant by the task worker (territory.tasks), so that the units table only
+    ever holds versions that have begun: "current" is `valid_to IS NULL` at every instant, for
+    the selectors and the placement triggers alike."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", _("import")
+        REPLACE = "replace", _("new version of a unit")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        APPLIED = "applied", _("applied")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    effective_at = models.DateTimeField(_("takes effect at"))
+    codes = models.JSONField(_("division codes"), default=list)
+    # The deepest path above every unit the change touches: who may see and cancel it (those
+    # who edit that subtree). Empty for a new root unit: administrators only.
+    territory_path = models.CharField(max_length=200, blank=True)
+    # What the worker applies: the checked units in WGS84 (territory.services), not the input.
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    result = models.JSONField(default=dict, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("scheduled boundary change")
+        verbose_name_plural = _("scheduled boundary changes")
+        ordering = ["effective_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "effective_at"], name="scheduled_change_due"),
+            models.Index(
+                fields=["territory_path"],
+                opclasses=["varchar_pattern_ops"],
+                name="scheduled_change_path",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {', '.join(self.codes[:3])} @ {self.effective_at}"

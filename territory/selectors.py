@@ -17,7 +17,9 @@ from .models import (
     MicroGridJob,
     RoleAssignment,
     RoleChoices,
+    ScheduledChange,
     Unit,
+    subtree_q,
 )
 
 
@@ -255,6 +257,26 @@ def divisions_for_user(*, user):
 def microgrid_jobs_for_user(*, user):
     qs = MicroGridJob.objects.all()
     return qs if jurisdiction_for(user=user).everything else qs.filter(created_by=user)
+
+
+def scheduled_changes_for_user(*, user, under: Unit | None = None):
+    """The boundary changes dated ahead within the territory the user edits (whoever asked
+    for them), or only those at or below `under`: those who could make a change may see and
+    cancel it."""
+    j = jurisdiction_for(user=user)
+    qs = ScheduledChange.objects.select_related("created_by", "cancelled_by")
+    if under is not None:
+        qs = qs.filter(subtree_q("territory_path", [under.path]))
+    if j.everything:
+        return qs
+    return qs.filter(subtree_q("territory_path", j.territory_edit_paths))
+
+
+def scheduled_change_for_user(*, user, pk: int) -> ScheduledChange:
+    change = scheduled_changes_for_user(user=user).filter(pk=pk).first()
+    if change is None:
+        raise Http404("no such scheduled change in your territory")
+    return change
 
 
 def grid_basis(*, grid: Unit) -> str:

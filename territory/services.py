@@ -11,7 +11,7 @@ import shapely
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from core import coords, validity
@@ -24,6 +24,7 @@ from .models import (
     HOUSEHOLD_FLAGS,
     Household,
     RoleAssignment,
+    ScheduledChange,
     Unit,
     subtree_q,
 )
@@ -65,17 +66,22 @@ class ImportResult:
     created: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    # Set when the change was dated ahead: the lists say what it will do at its instant.
+    scheduled: ScheduledChange | None = None
 
 
 # The founding of the People's Republic: no division code in use is older.
 EARLIEST_VALID_FROM = datetime.date(1949, 10, 1)
-# Until future versions are scheduled, a version counts as current from the moment it is
-# written, and its successor must start after it: a date far ahead (9999-12-31) would leave a
-# unit that can be neither retired nor replaced. Further ahead than this is refused as a typo.
+# A change dated ahead is scheduled (ScheduledChange), applied at its instant by the task
+# worker; one dated today or earlier is applied at once (a date means the start of that day in
+# the server's time zone, core.validity). Further ahead than this is refused as a typo
+# (9999-12-31): nobody plans boundaries more than a year out.
 VALID_FROM_HORIZON = datetime.timedelta(days=366)
 
 
-def valid_from_problem(when: datetime.date | datetime.datetime | None) -> str | None:
+def valid_from_problem(
+    when: datetime.date | datetime.datetime | None, *, now: datetime.datetime | None = None
+) -> str | None:
     """Why `when` cannot start a version of a unit (None: it can)."""
     if when is None:
         return None
@@ -84,11 +90,11 @@ def valid_from_problem(when: datetime.date | datetime.datetime | None) -> str | 
     )
     if day < EARLIEST_VALID_FROM:
         return f"{day} is before {EARLIEST_VALID_FROM}: no division code is that old"
-    latest = timezone.localdate() + VALID_FROM_HORIZON
+    latest = timezone.localdate(now) + VALID_FROM_HORIZON
     if day > latest:
         return (
-            f"{day} is more than a year ahead (at most {latest}): a new version counts as "
-            "current as soon as it is written, so date it when it takes effect"
+            f"{day} is more than a year ahead (at most {latest}): a change dated ahead is "
+            "scheduled, at most a year ahead"
         )
     return None
 
@@ -268,6 +274,7 @@ def boundaries_import(
     user=None,
     allow_orphans: bool = False,
     progress: Callable[[Iterable], Iterable] = iter,
+    now: datetime.datetime | None = None,
 ) -> ImportResult:
     """Import units of one level, all or nothing. Every feature is checked first (geometry,
     coordinates, codes, lengths, dates, parent, containment in the parent, duplicates) and
@@ -275,7 +282,10 @@ def boundaries_import(
     version and the old one is retired (never edited). `code`/`name` name a lone feature that
     carries no properties (a bare geometry). With a `user`, the parents must lie in the
     territory they may edit, and no household from outside it may move into the new units.
-    Households a replaced grid held must still lie in a grid, unless `allow_orphans`."""
+    Households a replaced grid held must still lie in a grid, unless `allow_orphans`.
+    Dated after `now` (the clock by default), the import is checked in full, the switch
+    included, and scheduled (the result's `scheduled`) instead of written."""
+    now = now or timezone.now()
     try:
         crs = coords.check_crs(crs)
     except coords.UnknownCRS as exc:
@@ -286,10 +296,10 @@ def boundaries_import(
         raise TerritoryError([Problem("features", "the input holds no features")])
     if (code or name) and len(features) != 1:
         raise TerritoryError([Problem("code", "--code/--name only name a file of one feature")])
-    date_problem = valid_from_problem(valid_from)
+    date_problem = valid_from_problem(valid_from, now=now)
     if date_problem:
         raise TerritoryError([Problem("valid_from", date_problem)])
-    valid_from = validity.start_of(valid_from)
+    valid_from = validity.start_of(valid_from) if valid_from is not None else now
     problems: list[Problem] = []
     checked = []
     seen: dict[str, int] = {}
@@ -404,9 +414,58 @@ def boundaries_import(
             )
         if replace and unit_code in current:
             problems.extend(_children_problems(where, unit_code, polygon))
+    if valid_from > now:
+        problems.extend(_pending_problems(seen))
     if problems:
         raise TerritoryError(problems)
 
+    def write() -> ImportResult:
+        return _import_write(checked, current, level, valid_from, user, allow_orphans)
+
+    if valid_from <= now:
+        with transaction.atomic():
+            return write()
+    rows = [
+        {
+            "index": feature.index,
+            "code": unit_code,
+            "name": unit_name,
+            "name_en": unit_name_en,
+            "parent_code": unit_parent or "",
+            "geometry": shapely.to_wkb(polygon, hex=True),
+        }
+        for feature, (_, unit_code, unit_name, unit_name_en, unit_parent, polygon, _) in zip(
+            features, checked, strict=True
+        )
+    ]
+    paths = [
+        current[c].path if c in current else f"{parents[p].path}/{c}" if p in parents else c
+        for _, c, _, _, p, _, _ in checked
+    ]
+    payload = {
+        "level": level,
+        "replace": replace,
+        "allow_orphans": allow_orphans,
+        "by_user": user is not None,
+        "features": rows,
+        # The versions the change was checked against: at its instant they must still be the
+        # current ones (None: no unit has the code), or the change fails.
+        "versions": {c: current[c].pk if c in current else None for c in seen},
+    }
+    return _schedule(
+        kind=ScheduledChange.Kind.IMPORT,
+        instant=valid_from,
+        payload=payload,
+        codes=list(seen),
+        paths=paths,
+        user=user,
+        dry_run=write,
+    )
+
+
+def _import_write(checked, current, level, valid_from, user, allow_orphans) -> ImportResult:
+    """boundaries_import's writes, once everything is checked; refuses (undoing them) if they
+    took foreign households or left households without a grid."""
     result = ImportResult()
     with transaction.atomic():
         guarded = _foreign_households(user, [row[5] for row in checked])
@@ -450,17 +509,20 @@ def unit_replace(
     on_date: datetime.date | datetime.datetime | None = None,
     user=None,
     allow_orphans: bool = False,
+    now: datetime.datetime | None = None,
     **fields,
-) -> Unit:
+) -> Unit | ScheduledChange:
     """Retire `unit` at `on_date` (now by default) and create its successor version (same code
     unless given). The rules of an import hold: the new boundary lies within the parent and
     still holds the unit's children, and (with a `user`) takes no household from outside the
     territory that user may edit. No household it held is left without a grid, unless
-    `allow_orphans`."""
-    date_problem = valid_from_problem(on_date)
+    `allow_orphans`. Dated after `now` (the clock by default), all this is checked now and the
+    change is scheduled (returned) instead of written."""
+    now = now or timezone.now()
+    date_problem = valid_from_problem(on_date, now=now)
     if date_problem:
         raise TerritoryError([Problem("valid_from", date_problem)])
-    on_date = validity.start_of(on_date)
+    on_date = validity.start_of(on_date) if on_date is not None else now
     if on_date <= unit.valid_from:
         raise TerritoryError(
             [Problem("valid_from", f"a new version must start after {unit.valid_from}")]
@@ -478,20 +540,48 @@ def unit_replace(
             parent_shape = _shape(parent)
             problems += _containment_problems(where, polygon, parent, parent_shape)
         problems += _children_problems(where, fields.get("code", unit.code), polygon)
+    codes = sorted({unit.code, fields.get("code", unit.code)})
+    if on_date > now:
+        problems += _pending_problems(codes)
     if problems:
         raise TerritoryError(problems)
-    with transaction.atomic():
-        guarded = _foreign_households(user, [polygon] if polygon is not None else [])
-        placed = _placed_households([unit.code])
-        successor = _unit_version(unit=unit, on_date=on_date, **fields)
-        _refuse_taken_households(guarded, {successor.code: where})
-        _refuse_orphans(placed, {unit.code: where}, allow_orphans)
-    return successor
+
+    def write() -> Unit:
+        with transaction.atomic():
+            guarded = _foreign_households(user, [polygon] if polygon is not None else [])
+            placed = _placed_households([unit.code])
+            successor = _unit_version(unit=unit, on_date=on_date, **fields)
+            _refuse_taken_households(guarded, {successor.code: where})
+            _refuse_orphans(placed, {unit.code: where}, allow_orphans)
+        return successor
+
+    if on_date <= now:
+        return write()
+    stored = {k: v for k, v in fields.items() if k != "boundary"}
+    if "boundary" in fields:
+        boundary = fields["boundary"]
+        geos = boundary if isinstance(boundary, GEOSGeometry) else GEOSGeometry(boundary)
+        stored["boundary"] = geos.hexewkb.decode()
+    payload = {
+        "unit": unit.pk,
+        "fields": stored,
+        "allow_orphans": allow_orphans,
+        "by_user": user is not None,
+    }
+    return _schedule(
+        kind=ScheduledChange.Kind.REPLACE,
+        instant=on_date,
+        payload=payload,
+        codes=codes,
+        paths=[unit.path],
+        user=user,
+        dry_run=write,
+    ).scheduled
 
 
 def _unit_version(*, unit: Unit, on_date: datetime.datetime, **fields) -> Unit:
     with transaction.atomic():
-        locked = unit_retire(unit=unit, on_date=on_date)
+        locked = _retire(unit=unit, on_date=on_date)
         values = {
             "level": locked.level,
             "code": locked.code,
@@ -506,7 +596,24 @@ def _unit_version(*, unit: Unit, on_date: datetime.datetime, **fields) -> Unit:
 
 
 def unit_retire(*, unit: Unit, on_date: datetime.date | datetime.datetime | None = None) -> Unit:
-    on_date = validity.start_of(on_date)
+    """End `unit` at `on_date` (now by default), never later than now: a unit retired ahead of
+    time would stop being current at once (schedule its replacement instead)."""
+    now = timezone.now()
+    on_date = validity.start_of(on_date) if on_date is not None else now
+    if on_date > now:
+        raise TerritoryError(
+            [
+                Problem(
+                    "valid_to",
+                    f"{unit.code} cannot be retired ahead of time ({on_date}): schedule a new "
+                    "version dated then instead",
+                )
+            ]
+        )
+    return _retire(unit=unit, on_date=on_date)
+
+
+def _retire(*, unit: Unit, on_date: datetime.datetime) -> Unit:
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         if locked.valid_to is not None:
@@ -523,6 +630,215 @@ def unit_retire(*, unit: Unit, on_date: datetime.date | datetime.datetime | None
             )
         locked.valid_to = on_date
         locked.save(update_fields=["valid_to"])
+    return locked
+
+
+# --- boundary changes dated ahead ----------------------------------------------------------
+
+
+def _pending_problems(codes) -> list[Problem]:
+    """A unit may wait for one scheduled change at a time: a second one would be checked
+    against the version the first is about to replace, and fail at its instant."""
+    wanted = set(codes)
+    problems = []
+    pending = ScheduledChange.objects.filter(status=ScheduledChange.Status.PENDING)
+    for change in pending.only("pk", "codes", "effective_at"):
+        for code in sorted(wanted & set(change.codes)):
+            problems.append(
+                Problem(
+                    f"code {code}",
+                    f"a change of {code} is already scheduled for "
+                    f"{timezone.localtime(change.effective_at):%Y-%m-%d %H:%M} (scheduled change "
+                    f"{change.pk}): cancel it first",
+                )
+            )
+    return problems
+
+
+def _common_path(paths) -> str:
+    """The deepest territory path at or above every one of `paths` ("" when they share no
+    root)."""
+    split = [p.split("/") for p in paths]
+    common = []
+    for parts in zip(*split, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "/".join(common)
+
+
+def _schedule(*, kind, instant, payload, codes, paths, user, dry_run) -> ImportResult:
+    """Store a change dated `instant` (after now) and queue its job for that instant. First
+    `dry_run()` writes the change as it will be written then and is undone: the triggers
+    re-place the households exactly as the switch will, so a change that would take foreign
+    households or leave some without a grid is refused now, not at its instant."""
+    from territory.tasks import scheduled_change_apply as task  # the task module imports this
+
+    with transaction.atomic():
+        with transaction.atomic():
+            written = dry_run()
+            transaction.set_rollback(True)
+        result = written if isinstance(written, ImportResult) else ImportResult()
+        result.scheduled = ScheduledChange.objects.create(
+            kind=kind,
+            effective_at=instant,
+            codes=list(codes),
+            territory_path=_common_path(paths),
+            payload=payload,
+            created_by=user if user is not None and user.is_authenticated else None,
+        )
+        # In this transaction, like the micro-grid jobs: the job exists if and only if the row
+        # does. The minute sweep (territory.tasks.apply_due_changes) covers a lost or late job.
+        task.configure(schedule_at=instant).defer(change_id=result.scheduled.pk)
+    return result
+
+
+def _still_current(versions: dict[str, int | None]) -> list[Problem]:
+    """Problems if the units a scheduled change was checked against have changed since."""
+    current = dict(Unit.objects.current().filter(code__in=list(versions)).values_list("code", "pk"))
+    problems = []
+    for code, pk in sorted(versions.items()):
+        if current.get(code) == pk:
+            continue
+        if pk is None:
+            message = f"a unit {code} was created after this change was scheduled"
+        elif code not in current:
+            message = f"{code} was retired after this change was scheduled"
+        else:
+            message = f"{code} was given another version after this change was scheduled"
+        problems.append(Problem(f"code {code}", message))
+    return problems
+
+
+def _author(change: ScheduledChange):
+    """The user whose territory bounds the change, as when it was asked for."""
+    if change.payload.get("by_user") and change.created_by is None:
+        raise TerritoryError(
+            [Problem("created_by", "the account that scheduled this change no longer exists")]
+        )
+    return change.created_by
+
+
+def _apply_import(change: ScheduledChange, now: datetime.datetime) -> dict:
+    payload = change.payload
+    problems = _still_current(payload["versions"])
+    if problems:
+        raise TerritoryError(problems)
+    features = [
+        RawFeature(
+            index=row["index"],
+            properties={k: row[k] for k in ("code", "name", "name_en", "parent_code")},
+            geometry=shapely.from_wkb(row["geometry"]),
+        )
+        for row in payload["features"]
+    ]
+    result = boundaries_import(
+        features=features,
+        level=payload["level"],
+        replace=payload["replace"],
+        allow_orphans=payload["allow_orphans"],
+        valid_from=change.effective_at,
+        user=_author(change),
+        now=now,
+    )
+    return {"created": result.created, "replaced": result.replaced}
+
+
+def _apply_replace(change: ScheduledChange, now: datetime.datetime) -> dict:
+    payload = change.payload
+    unit = Unit.objects.select_for_update().filter(pk=payload["unit"]).first()
+    if unit is None or unit.valid_to is not None:
+        code = change.codes[0] if change.codes else "the unit"
+        raise TerritoryError(
+            [
+                Problem(
+                    f"code {code}",
+                    f"{code} was retired or given another version after this change was scheduled",
+                )
+            ]
+        )
+    fields = dict(payload["fields"])
+    if "boundary" in fields:
+        fields["boundary"] = GEOSGeometry(fields["boundary"])
+    successor = unit_replace(
+        unit=unit,
+        on_date=change.effective_at,
+        user=_author(change),
+        allow_orphans=payload["allow_orphans"],
+        now=now,
+        **fields,
+    )
+    return {"replaced": [unit.code], "version": successor.pk}
+
+
+_APPLY = {ScheduledChange.Kind.IMPORT: _apply_import, ScheduledChange.Kind.REPLACE: _apply_replace}
+
+
+def scheduled_change_apply(
+    *, change_id: int, now: datetime.datetime | None = None
+) -> ScheduledChange | None:
+    """Apply one pending change whose instant has come (`now`: the clock by default), in one
+    transaction, its versions starting exactly at its instant; None when there is nothing to
+    do (not yet due, applied, failed, cancelled, or being applied by another worker). Checked
+    again as the switch happens: if it no longer applies (the unit was replaced meanwhile, the
+    households moved...), it is marked failed with the reasons and nothing changes."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        change = (
+            ScheduledChange.objects.select_for_update(skip_locked=True)
+            .filter(pk=change_id, status=ScheduledChange.Status.PENDING, effective_at__lte=now)
+            .first()
+        )
+        if change is None:
+            return None
+        try:
+            with transaction.atomic():
+                change.result = _APPLY[change.kind](change, now)
+        except TerritoryError as exc:
+            change.status = ScheduledChange.Status.FAILED
+            change.problems = [p.as_dict() for p in exc.problems]
+        except IntegrityError as exc:  # a race the checks did not see: fail, not retry forever
+            change.status = ScheduledChange.Status.FAILED
+            change.problems = [{"where": "database", "message": str(exc).splitlines()[0]}]
+        else:
+            change.status = ScheduledChange.Status.APPLIED
+        change.finished_at = now
+        change.save(update_fields=["status", "result", "problems", "finished_at"])
+    return change
+
+
+def scheduled_changes_apply_due(*, now: datetime.datetime | None = None) -> list[ScheduledChange]:
+    """Apply every pending change whose instant has passed, oldest first, each in its own
+    transaction: the minute sweep, for jobs lost, late, or missed while the server was down."""
+    now = now or timezone.now()
+    due = (
+        ScheduledChange.objects.filter(status=ScheduledChange.Status.PENDING, effective_at__lte=now)
+        .order_by("effective_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    applied = (scheduled_change_apply(change_id=pk, now=now) for pk in list(due))
+    return [change for change in applied if change is not None]
+
+
+def scheduled_change_cancel(*, change: ScheduledChange, user=None) -> ScheduledChange:
+    """Cancel a pending change (its job, when it runs, finds nothing to do). One already
+    applied, failed or cancelled: StaleProposal (409)."""
+    with transaction.atomic():
+        locked = ScheduledChange.objects.select_for_update().get(pk=change.pk)
+        if locked.status != ScheduledChange.Status.PENDING:
+            raise StaleProposal(
+                [
+                    Problem(
+                        "status",
+                        f"this change is {locked.status} already: only a pending change can "
+                        "be cancelled",
+                    )
+                ]
+            )
+        locked.status = ScheduledChange.Status.CANCELLED
+        locked.cancelled_by = user if user is not None and user.is_authenticated else None
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["status", "cancelled_by", "finished_at"])
     return locked
 
 

@@ -8,7 +8,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from core import coords
 from territory import privacy, services
 from territory.codes import CODE_LENGTH, Level
-from territory.models import HOUSEHOLD_FLAGS, Household, Unit
+from territory.models import HOUSEHOLD_FLAGS, Household, ScheduledChange, Unit
 
 
 def geometry_in(geometry: GEOSGeometry, crs: str) -> GEOSGeometry:
@@ -194,8 +194,9 @@ class BoundaryImportSerializer(serializers.Serializer):
     )
     valid_from = serializers.DateField(
         required=False,
-        help_text="the day the boundaries take effect (default now): from 1949-10-01 to a "
-        "year ahead, and after the current version of a replaced unit",
+        help_text="the day the boundaries take effect (default now), from its start in "
+        "Asia/Shanghai: from 1949-10-01 to a year ahead, and after the current version of a replaced unit. A "
+        "day after today is checked now and scheduled (202): the units change at its start",
     )
     features = serializers.JSONField(
         help_text="a GeoJSON FeatureCollection; each feature's properties carry code, name "
@@ -209,7 +210,32 @@ class BoundaryImportSerializer(serializers.Serializer):
         return value
 
 
+class ScheduledChangeSerializer(serializers.ModelSerializer):
+    created_by = serializers.StringRelatedField()
+    cancelled_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = ScheduledChange
+        fields = [
+            "id",
+            "kind",
+            "codes",
+            "effective_at",
+            "status",
+            "result",
+            "problems",
+            "created_by",
+            "created_at",
+            "finished_at",
+            "cancelled_by",
+        ]
+
+
 class ImportResultSerializer(serializers.Serializer):
     created = serializers.ListField(child=serializers.CharField())
     replaced = serializers.ListField(child=serializers.CharField())
     repaired = serializers.ListField(child=serializers.CharField())
+    scheduled = ScheduledChangeSerializer(
+        allow_null=True,
+        help_text="the change, when dated ahead: the lists say what it will do at its instant",
+    )

@@ -9,6 +9,17 @@ urlpatterns = [
     path("units/<str:code>/", views.UnitDetail.as_view(), name="api-unit"),
     path("units/<str:code>/topology/", views.UnitTopology.as_view(), name="api-unit-topology"),
     path("grids/", views.GridList.as_view(), name="api-grids"),
+    path("scheduled-changes/", views.ScheduledChangeList.as_view(), name="api-scheduled-changes"),
+    path(
+        "scheduled-changes/<int:pk>/",
+        views.ScheduledChangeDetail.as_view(),
+        name="api-scheduled-change",
+    ),
+    path(
+        "scheduled-changes/<int:pk>/cancel/",
+        views.ScheduledChangeCancel.as_view(),
+        name="api-scheduled-change-cancel",
+    ),
     path("households/", views.HouseholdList.as_view(), name="api-households"),
     path("households/<int:pk>/", views.HouseholdDetail.as_view(), name="api-household"),
 ]

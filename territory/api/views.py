@@ -7,12 +7,14 @@ from django.conf import settings
 from django.contrib.gis.db.models import GeometryField
 from django.db.models import F, Func, Value
 from django.http import HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework_gis.pagination import GeoJsonPagination
 
@@ -22,6 +24,7 @@ from territory import selectors, services
 from territory.boundary_io import FORMATS, BoundaryFileError, features_from_geojson
 from territory.codes import Level
 from territory.exports import units_export
+from territory.models import ScheduledChange
 from territory.topology import TopologyTooLarge, topology_check
 
 from . import params
@@ -31,6 +34,7 @@ from .serializers import (
     HouseholdFeatureSerializer,
     HouseholdWriteSerializer,
     ImportResultSerializer,
+    ScheduledChangeSerializer,
     UnitFeatureSerializer,
     UnitFiguresSerializer,
 )
@@ -246,9 +250,12 @@ class UnitImport(GenericAPIView):
     parser_classes = [JSONParser]
 
     @extend_schema(
-        responses={201: ImportResultSerializer},
+        responses={201: ImportResultSerializer, 202: ImportResultSerializer},
         description="Import units of one level from a GeoJSON FeatureCollection, all or nothing. "
-        "Problems come back as HTTP 400 with a path per problem (features[3].geometry, ...).",
+        "Problems come back as HTTP 400 with a path per problem (features[3].geometry, ...). "
+        "Dated after today (valid_from), the import is checked now and scheduled: 202 with the "
+        "scheduled change (its id and instant, Location: its URL); the units change at the "
+        "start of that day.",
     )
     def post(self, request):
         params.refuse_large_upload(request, "features")
@@ -280,7 +287,72 @@ class UnitImport(GenericAPIView):
             allow_orphans=data["allow_orphans"],
             user=request.user,
         )
-        return Response(ImportResultSerializer(result).data, status=status.HTTP_201_CREATED)
+        body = ImportResultSerializer(result).data
+        if result.scheduled is None:
+            return Response(body, status=status.HTTP_201_CREATED)
+        location = reverse("api-scheduled-change", args=[result.scheduled.pk])
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
+
+class ScheduledChangePages(PageNumberPagination):
+    page_size = 50
+
+
+STATUSES = [*ScheduledChange.Status.values, "all"]
+
+
+class ScheduledChangeList(GenericAPIView):
+    """Boundary changes dated ahead in the territory you edit, soonest first."""
+
+    serializer_class = ScheduledChangeSerializer
+    pagination_class = ScheduledChangePages
+
+    def get_queryset(self):
+        request = self.request
+        code = request.query_params.get("unit")
+        under = selectors.unit_for_user(user=request.user, code=code) if code else None
+        qs = selectors.scheduled_changes_for_user(user=request.user, under=under)
+        wanted = request.query_params.get("status", "pending")
+        if wanted not in STATUSES:
+            raise ValidationError({"status": [f"expected one of {', '.join(STATUSES)}"]})
+        if wanted != "all":
+            qs = qs.filter(status=wanted)
+        return qs.order_by("effective_at", "id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=STATUSES, description="default: pending"),
+            OpenApiParameter("unit", str, description="only changes at or below this unit"),
+        ],
+        responses={200: ScheduledChangeSerializer(many=True)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ScheduledChangeDetail(GenericAPIView):
+    serializer_class = ScheduledChangeSerializer
+
+    @extend_schema(responses={200: ScheduledChangeSerializer})
+    def get(self, request, pk):
+        change = selectors.scheduled_change_for_user(user=request.user, pk=pk)
+        return Response(self.get_serializer(change).data)
+
+
+class ScheduledChangeCancel(GenericAPIView):
+    serializer_class = ScheduledChangeSerializer
+
+    @extend_schema(
+        request=None,
+        responses={200: ScheduledChangeSerializer},
+        description="Cancel a pending change: nothing of it will be written. 409 when it was "
+        "already applied, failed or cancelled.",
+    )
+    def post(self, request, pk):
+        change = selectors.scheduled_change_for_user(user=request.user, pk=pk)
+        change = services.scheduled_change_cancel(change=change, user=request.user)
+        return Response(self.get_serializer(change).data)
 
 
 class HouseholdContextMixin:

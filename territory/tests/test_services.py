@@ -358,27 +358,6 @@ def test_absurd_or_premature_valid_from_is_refused(territory, valid_from, messag
     assert not Unit.objects.filter(code="411381001001003").exists()
 
 
-def test_a_version_dated_ahead_can_still_be_replaced_and_is_never_retired_before_it_starts(
-    territory,
-):
-    from django.utils import timezone
-
-    from territory.services import unit_replace, unit_retire
-
-    soon = timezone.localdate() + datetime.timedelta(days=30)
-    boundaries_import(
-        features=[feature(0, "411381001001003", shapely.box(112.06, 32.61, 112.09, 32.69))],
-        level="grid",
-        parent_code="411381001001",
-        valid_from=soon,
-    )
-    unit = Unit.objects.current().get(code="411381001001003")
-    with pytest.raises(TerritoryError, match="cannot end at"):  # not an IntegrityError
-        unit_retire(unit=unit)
-    successor = unit_replace(unit=unit, on_date=soon + datetime.timedelta(days=1), name="改")
-    assert successor.name == "改"
-
-
 def test_replace_dated_before_the_current_version_is_reported_with_the_other_problems(
     territory,
 ):

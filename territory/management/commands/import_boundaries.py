@@ -1,6 +1,7 @@
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
 from core.coords import CRS_NAMES
@@ -39,8 +40,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--valid-from",
             type=datetime.date.fromisoformat,
-            help="date the new boundaries take effect (default now): from 1949-10-01 to a year "
-            "ahead, not before the parent began nor before the version it replaces",
+            help="date the new boundaries take effect (default now), from its start: from "
+            "1949-10-01 to a year ahead, not before the parent began nor before the version it "
+            "replaces. A date after today is checked now and scheduled: the task worker makes "
+            "the change at the start of that day",
         )
         parser.add_argument(
             "--allow-orphans",
@@ -80,6 +83,17 @@ class Command(BaseCommand):
             ) from exc
         for code in result.repaired:
             self.stdout.write(self.style.WARNING(f"repaired invalid geometry of {code}"))
+        if result.scheduled is not None:
+            when = timezone.localtime(result.scheduled.effective_at)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"scheduled change {result.scheduled.pk}: {len(result.created)} new and "
+                    f"{len(result.replaced)} replaced {o['level']} unit(s) take effect at "
+                    f"{when:%Y-%m-%d %H:%M %Z}; nothing changes before then (cancel it with "
+                    f"POST /api/scheduled-changes/{result.scheduled.pk}/cancel/)"
+                )
+            )
+            return
         self.stdout.write(
             self.style.SUCCESS(
                 f"imported {len(result.created)} new and {len(result.replaced)} replaced {o['level']} unit(s)"
