@@ -24,11 +24,14 @@ the successors, as the household trigger does (0006)."""
 from django.db import migrations
 
 FORWARD = r"""
-CREATE OR REPLACE FUNCTION territory_place(point geometry,
-    OUT grid_id bigint, OUT grid_code text, OUT grid_path text,
-    OUT micro_grid_id bigint, OUT micro_grid_code text, OUT micro_grid_path text,
-    OUT path text)
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+-- A set-returning function (of one row) so that the planner inlines it into the statement that
+-- calls it, whose plan is then cached with it: a plain SQL function is planned on every call
+-- from plpgsql or a prepared statement, which costs more than the two index lookups.
+DROP FUNCTION territory_place(geometry);
+CREATE FUNCTION territory_place(point geometry)
+RETURNS TABLE (grid_id bigint, grid_code text, grid_path text,
+               micro_grid_id bigint, micro_grid_code text, micro_grid_path text, path text)
+LANGUAGE sql STABLE PARALLEL SAFE ROWS 1 AS $$
     SELECT g.id, g.code, g.path, m.id, m.code, m.path, COALESCE(m.path, g.path, '')
       FROM (SELECT 1) one
       LEFT JOIN LATERAL (
@@ -83,7 +86,8 @@ ALTER FUNCTION territory_assign_households(geometry) SET jit = off;
 BACKWARD = r"""
 DROP FUNCTION IF EXISTS territory_place_shared(geometry);
 
-CREATE OR REPLACE FUNCTION territory_place(point geometry,
+DROP FUNCTION territory_place(geometry);
+CREATE FUNCTION territory_place(point geometry,
     OUT grid_id bigint, OUT grid_code text, OUT grid_path text,
     OUT micro_grid_id bigint, OUT micro_grid_code text, OUT micro_grid_path text,
     OUT path text)

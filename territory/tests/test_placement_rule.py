@@ -233,3 +233,15 @@ def test_the_batch_re_placement_asks_the_same_rule():
     outside.refresh_from_db()
     assert (in_sliver.grid.code, in_sliver.micro_grid) == (VILLAGE + "007", None)
     assert (outside.grid, outside.micro_grid, outside.territory_path) == (None, None, "")
+
+
+@pytest.mark.django_db
+def test_territory_place_is_inlined_into_the_statement_that_asks_it():
+    # Not inlined, it is planned again on every call from the trigger or the intake (~0.5 ms
+    # a household against ~0.1 ms); inlined, its plan is cached with the caller's.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN SELECT path FROM territory_place(ST_SetSRID(ST_MakePoint(112.5, 32.5), 4326))"
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Function Scan" not in plan and "territory_unit" in plan, plan
