@@ -275,28 +275,25 @@ class Placement:
 assert all(r.isidentifier() for r in roles.PATROLS)
 _PATROL_ROLES_SQL = "ARRAY[" + ", ".join(f"'{r}'" for r in sorted(roles.PATROLS)) + "]"
 
-# The cell covering a point (the trigger's rule: covering current cell, lowest code on a shared
-# edge) and whether the user patrols there (a patrol role on that cell or above it).
+# The cell covering a point and whether the user patrols there (a patrol role on that cell or
+# above it). The placement is territory_place_shared (migration 0007): the rule of the household
+# trigger, after the shared placement lock, which holds until the statement's transaction ends,
+# so an incident logged during a re-division lands in the successor cell, never a retired one.
+# No row when the point lies in no grid.
 PLACEMENT_SQL = (
     """
-SELECT g.id AS grid_id, g.code AS grid_code, g.path AS grid_path,
-       m.id AS micro_id, m.code AS micro_code, m.path AS micro_path,
+SELECT p.grid_id, p.grid_code, p.grid_path,
+       p.micro_grid_id AS micro_id, p.micro_grid_code AS micro_code,
+       p.micro_grid_path AS micro_path,
        %(everything)s OR EXISTS (
          SELECT 1 FROM territory_roleassignment ra
            JOIN territory_unit u ON u.code = ra.unit_code AND u.valid_to IS NULL
           WHERE ra.user_id = %(user)s AND ra.role = ANY("""
     + _PATROL_ROLES_SQL
     + """)
-            AND (COALESCE(m.path, g.path) = u.path
-                 OR COALESCE(m.path, g.path) LIKE u.path || '/%%')) AS patrolled
-  FROM (SELECT id, code, path FROM territory_unit
-         WHERE level = 'grid' AND valid_to IS NULL
-           AND ST_Covers(boundary, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326))
-         ORDER BY code LIMIT 1) g
-  LEFT JOIN LATERAL (SELECT id, code, path FROM territory_unit
-         WHERE level = 'microgrid' AND valid_to IS NULL
-           AND ST_Covers(boundary, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326))
-         ORDER BY code LIMIT 1) m ON true
+            AND (p.path = u.path OR p.path LIKE u.path || '/%%')) AS patrolled
+  FROM territory_place_shared(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326)) p
+ WHERE p.grid_id IS NOT NULL
 """
 )
 

@@ -861,8 +861,10 @@ BULK_ASSIGN_THRESHOLD = 20_000
 def households_assign(*, area: GEOSGeometry | None = None) -> int:
     """Place households (all, or those whose point lies in `area`) in their current grid and
     micro-grid, in one transaction; returns how many changed. Small batches run in the database
-    (territory_assign_households, the function the boundary triggers call); large ones place
-    points with territory.assignment (same rule: covering cell, lowest code on a shared edge)."""
+    (territory_assign_households, the function the boundary triggers call, which asks
+    territory_place); large ones place points with territory.assignment.place_in_grids (the
+    same rule: the covering grid, then the covering micro-grid among that grid's children,
+    lowest code on a shared edge)."""
     with transaction.atomic(), connection.cursor() as cursor:
         # No household or boundary may change while we compute and write the placement.
         cursor.execute("LOCK TABLE territory_household IN SHARE ROW EXCLUSIVE MODE")
@@ -883,24 +885,27 @@ def _households_assign_bulk(cursor, where: str, args: list) -> int:
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     xy = np.array([(r[1], r[2]) for r in rows], dtype=float).reshape(-1, 2)
     del rows
-    placed = {}
+    cells = {}
     for level in (Level.GRID, Level.MICROGRID):
         cursor.execute(
-            "SELECT id, code, path, ST_AsBinary(boundary) FROM territory_unit "
+            "SELECT id, code, path, parent_code, ST_AsBinary(boundary) FROM territory_unit "
             "WHERE level = %s AND valid_to IS NULL",
             [level],
         )
-        cells = cursor.fetchall()
-        index = assignment.place_points(
-            xy, shapely.from_wkb([bytes(c[3]) for c in cells]), [c[1] for c in cells]
-        )
-        placed[level] = (index, cells)
+        cells[level] = cursor.fetchall()
+    grids, micros = cells[Level.GRID], cells[Level.MICROGRID]
+    grid_index, micro_index = assignment.place_in_grids(
+        xy,
+        shapely.from_wkb([bytes(c[4]) for c in grids]),
+        [c[1] for c in grids],
+        shapely.from_wkb([bytes(c[4]) for c in micros]),
+        [c[1] for c in micros],
+        [c[3] for c in micros],
+    )
     cursor.execute(
         "CREATE TEMP TABLE territory_placement (id bigint PRIMARY KEY, grid_id bigint, "
         "micro_grid_id bigint, path text NOT NULL) ON COMMIT DROP"
     )
-    grid_index, grids = placed[Level.GRID]
-    micro_index, micros = placed[Level.MICROGRID]
     with cursor.cursor.copy(
         "COPY territory_placement (id, grid_id, micro_grid_id, path) FROM STDIN"
     ) as copy:

@@ -20,6 +20,8 @@ from PIL import Image
 
 from patrols import photos, tracks, uploads
 from patrols.models import Incident, IncidentEvent, IncidentPhoto, Track, TrackFix, Visit
+from territory import services as territory_services
+from territory.tests.factories import UnitFactory, UserFactory, box
 
 GRID = "411381001001001"
 
@@ -330,3 +332,58 @@ def test_photo_files_are_served_only_through_the_checked_view(territory, api, lo
     assert api(territory.users["commander"]).get(url).status_code == 200
     assert api(territory.users["resident"]).get(url).status_code == 404
     assert api(None).get(url).status_code in (401, 403)
+
+
+# --- placement on shared corners and slivers ----------------------------------------------
+
+VILLAGE = "411381201001"
+CORNER = (112.5, 32.5)  # shared by grids 001 (south-west), 007 (south-east), 013 (north-west)
+SLIVER = (112.505, 32.45)  # in grid 007, in none of its micro-grids, but in 00101 of grid 001
+
+
+def _corner_workers():
+    UnitFactory(level="village", code=VILLAGE, boundary=box(112.4, 32.4, 112.6, 32.6))
+    cells = {
+        "001": ("grid", VILLAGE, (112.4, 32.4, 112.5, 32.5)),
+        "007": ("grid", VILLAGE, (112.5, 32.4, 112.6, 32.5)),
+        "013": ("grid", VILLAGE, (112.4, 32.5, 112.5, 32.6)),
+        "00101": ("microgrid", VILLAGE + "001", (112.4, 32.4, 112.51, 32.5)),  # into 007
+        "00701": ("microgrid", VILLAGE + "007", (112.52, 32.4, 112.6, 32.5)),
+        "01301": ("microgrid", VILLAGE + "013", (112.4, 32.5, 112.5, 32.6)),
+    }
+    workers = {}
+    for suffix, (level, parent, bounds) in cells.items():
+        UnitFactory(level=level, code=VILLAGE + suffix, parent_code=parent, boundary=box(*bounds))
+        workers[suffix] = UserFactory(username=f"worker{suffix}")
+        role = "grid_worker" if level == "grid" else "microgrid_worker"
+        territory_services.role_assign(user=workers[suffix], role=role, unit_code=VILLAGE + suffix)
+    return workers
+
+
+def test_an_incident_on_a_shared_corner_goes_to_the_lowest_grid_and_its_worker(territory, api):
+    workers = _corner_workers()
+    where = {"lon": CORNER[0], "lat": CORNER[1]}
+    for other in ("007", "013", "00701", "01301"):
+        assert_refused(post_incident(api(workers[other]), **where), 400, "location")
+    assert nothing_written()
+    created = post_incident(api(workers["001"]), **where)
+    assert created.status_code == 201, created.content
+    placed = created.json()["properties"]
+    assert (placed["grid"], placed["micro_grid"]) == (VILLAGE + "001", VILLAGE + "00101")
+    assert Incident.objects.get().territory_path.endswith(f"{VILLAGE}001/{VILLAGE}00101")
+    assert post_incident(api(workers["00101"]), **where).status_code == 201
+
+
+def test_an_incident_in_a_sliver_goes_to_the_grid_that_covers_it(territory, api):
+    workers = _corner_workers()
+    where = {"lon": SLIVER[0], "lat": SLIVER[1]}
+    # 00101 covers the point but lies in grid 001: it is not the cell of a point of grid 007.
+    for other in ("001", "00101", "00701"):
+        assert_refused(post_incident(api(workers[other]), **where), 400, "location")
+    created = post_incident(api(workers["007"]), **where)
+    assert created.status_code == 201, created.content
+    placed = created.json()["properties"]
+    assert (placed["grid"], placed["micro_grid"]) == (VILLAGE + "007", None)
+    incident = Incident.objects.get()
+    assert (incident.grid.code, incident.micro_grid) == (VILLAGE + "007", None)
+    assert incident.territory_path == incident.grid.path

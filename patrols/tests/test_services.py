@@ -2,22 +2,25 @@
 
 import datetime
 import io
+import threading
+import time
 import uuid
 
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections, transaction
 from django.http import Http404
 from django.utils import timezone
 from PIL import Image
 
+from core.validity import start_of
 from patrols import selectors, services
 from patrols.models import Incident, IncidentEvent, IncidentPhoto, Track, Visit
 from patrols.tracks import Fix
 from territory import services as territory_services
 from territory.models import Household, Unit
-from territory.tests.factories import box
+from territory.tests.factories import UnitFactory, box
 
 GRID = "411381001001001"  # grid A1a: micro-grids south (…01) and north (…02)
 SOUTH = (112.02, 32.62)
@@ -291,3 +294,75 @@ def test_an_incident_inserted_elsewhere_is_still_placed_by_the_trigger(territory
     )
     incident.refresh_from_db()
     assert incident.grid.code == GRID and incident.micro_grid.code == f"{GRID}02"
+
+
+def _waiting_on_a_lock(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted)", [pid]
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("with_photo", [False, True], ids=["one statement", "with a photo"])
+def test_an_incident_logged_during_a_redivision_ends_in_the_successor(territory, with_photo):
+    """Connection A retires micro-grid …01 and inserts its successors, uncommitted; B logs an
+    incident inside …01 and commits; A commits. B's incident is in a successor."""
+    old = territory.units[f"{GRID}01"]
+    worker = territory.users["grid_worker"]
+    a_written, b_ready, b_done = threading.Event(), threading.Event(), threading.Event()
+    b_pid, errors, logged = [], [], []
+
+    def retire_and_divide():  # connection A
+        try:
+            with transaction.atomic():
+                territory_services.unit_retire(unit=old)
+                for code, bounds in (
+                    ("03", (112.0, 32.6, 112.025, 32.65)),
+                    ("04", (112.025, 32.6, 112.05, 32.65)),
+                ):
+                    UnitFactory(
+                        level="microgrid",
+                        code=GRID + code,
+                        parent_code=GRID,
+                        boundary=box(*bounds),
+                        valid_from=start_of(datetime.date.today()),
+                    )
+                a_written.set()
+                b_ready.wait(10)
+                # Commit only once B has logged (without the lock) or waits for us (with it).
+                deadline = time.monotonic() + 10
+                while not b_done.is_set() and not _waiting_on_a_lock(b_pid[0]):
+                    assert time.monotonic() < deadline, "B neither finished nor waited"
+                    time.sleep(0.01)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def log_incident():  # connection B
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                b_pid.append(cursor.fetchone()[0])
+            b_ready.set()
+            a_written.wait(10)
+            logged.append(log(worker, photos=[("a.png", png())] if with_photo else ()))
+            b_done.set()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=retire_and_divide), threading.Thread(target=log_incident)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    incident = Incident.objects.select_related("micro_grid").get(pk=logged[0].incident.pk)
+    assert incident.micro_grid.code == GRID + "03"  # SOUTH lies in the western successor
+    assert incident.micro_grid.valid_to is None
+    assert incident.territory_path == incident.micro_grid.path
+    assert logged[0].placement.micro_grid_code == GRID + "03"  # and the reply says so
