@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("territory", "0006_one_placement_rule"),
+        ("territory", "0007_place_within_grid"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
