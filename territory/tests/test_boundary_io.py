@@ -148,3 +148,29 @@ def test_an_export_in_wgs84_is_named_and_left_unmarked(territory, api):
     assert response["Content-Disposition"] == 'attachment; filename="villages-wgs84.geojson"'
     body = json.loads(response.content)
     assert "wangge:crs" not in body and body["crs"]["properties"]["name"].endswith("CRS84")
+
+
+def test_a_file_in_web_mercator_is_reprojected_by_both_and_refused_as_gcj02(
+    tmp_path, territory, api
+):
+    """The API ignored a declared CRS (and refused metres as out of range); the command had
+    GDAL read it. Both read it alike now."""
+    from pyproj import Transformer
+
+    to_mercator = Transformer.from_crs(4326, 3857, always_xy=True)
+    metres = [list(to_mercator.transform(x, y)) for x, y in SQUARE]
+    collection = _collection(
+        {"type": "Polygon", "coordinates": [metres]},
+        crs={"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}},
+    )
+    said = "the file declares urn:ogc:def:crs:EPSG::3857, which cannot be gcj02"
+    assert _through_the_api(api, territory, collection, crs="gcj02") == [("features.crs", said)]
+    assert _through_the_command(tmp_path, collection, crs="gcj02") == [("crs", said)]
+    response = api(territory.users["commander"]).post(
+        reverse("api-units-import"),
+        {"level": "grid", "parent_code": "411381001001", "features": collection},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    stored = shapely.from_wkb(bytes(Unit.objects.current().get(code=CODE).boundary.wkb))
+    assert shapely.hausdorff_distance(stored, shapely.Polygon(SQUARE)) < 1e-9
