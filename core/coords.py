@@ -89,11 +89,15 @@ def wgs84_to_gcj02(lon, lat):
 def gcj02_to_wgs84(lon, lat, tolerance_deg=1e-10, max_steps=30):
     glon, glat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     wlon, wlat = glon.copy(), glat.copy()
+    # Each point stops on its own: a point's result must not depend on the others converted
+    # with it, or the vertices two neighbours share would come out a few bits apart.
+    active = np.ones(np.shape(wlon), dtype=bool)
     for _ in range(max_steps):
         flon, flat = wgs84_to_gcj02(wlon, wlat)
         ex, ey = flon - glon, flat - glat
-        wlon, wlat = wlon - ex, wlat - ey
-        if np.all(np.abs(ex) < tolerance_deg) and np.all(np.abs(ey) < tolerance_deg):
+        wlon, wlat = np.where(active, wlon - ex, wlon), np.where(active, wlat - ey, wlat)
+        active &= (np.abs(ex) >= tolerance_deg) | (np.abs(ey) >= tolerance_deg)
+        if not active.any():
             break
     return wlon, wlat
 
@@ -168,17 +172,131 @@ def _transform_geometry(geometry, func):
     return shapely.transform(geometry, apply)
 
 
-def geometry_to_wgs84(geometry, crs: str):
-    """A shapely geometry (or array of them) from `crs` to WGS84."""
-    if check_crs(crs) in (WGS84, CGCS2000):
-        return geometry
-    return _transform_geometry(geometry, lambda x, y: to_wgs84(x, y, crs))
+# A straight edge between two vertices in one CRS is a curve in another: converting only the
+# vertices leaves the stored edge off the true one by up to kappa * L^2 / 8 at its middle (L its
+# length). Measured on 200,000 random edges over China, kappa is 1.6e-6 /m for GCJ-02 (either
+# way: 4.7 m off at the middle of a 5 km edge) and 2.9e-5 /m for BD-09 (its rotation term has a
+# period of 0.12 degrees). So long edges are cut before converting, where they cross the lines
+# of a lattice of this spacing (lon and lat, in degrees of this many metres), not into equal
+# parts: a parent's edge and its children's edges along it (a T-junction) then share their cut
+# points and stay together, off each other only beside the children's corners. A piece is at
+# most sqrt(2) * spacing long (S): the edge is at most kappa * S^2 / 8 off the true one (0.4 mm
+# for GCJ-02, 1 mm for BD-09) and a sliver beside a corner at most kappa * S^3 / 12 (0.01 m²,
+# the topology check's tolerance).
+DENSIFY_STEP_M = {GCJ02: 30.0, BD09: 11.0}
+_M_PER_DEGREE = 6371008.8 * math.pi / 180
+# A converted piece is up to 0.3 % longer or shorter than before (the offset's gradient): edges
+# within this slack of the longest piece are not cut again, so a round trip adds no vertices.
+_STEP_SLACK = 1.01
 
 
-def geometry_from_wgs84(geometry, crs: str):
-    if check_crs(crs) in (WGS84, CGCS2000):
+def _lattice_cuts(a: np.ndarray, b: np.ndarray, delta: float) -> np.ndarray:
+    """The points where segment a-b crosses the lines lon = k * delta and lat = k * delta, in
+    order from a to b. Computed from the lower endpoint (lexicographic lon, lat), so the same
+    edge walked either way gets bit-identical points; a cut's lattice coordinate is k * delta
+    itself, so collinear edges that share a lattice line agree on it exactly."""
+    swap = (a[0], a[1]) > (b[0], b[1])
+    low, high = (b, a) if swap else (a, b)
+    ts, points = [], []
+    for axis in (0, 1):
+        lo, hi = low[axis], high[axis]
+        if lo == hi:
+            continue
+        k = np.arange(math.floor(min(lo, hi) / delta) + 1, math.ceil(max(lo, hi) / delta))
+        lines = k * delta
+        t = (lines - lo) / (hi - lo)
+        cut = np.empty((len(k), 2))
+        cut[:, axis] = lines
+        cut[:, 1 - axis] = low[1 - axis] + t * (high[1 - axis] - low[1 - axis])
+        ts.append(t)
+        points.append(cut)
+    t = np.concatenate(ts)
+    cuts = np.concatenate(points)
+    order = np.argsort(t, kind="stable")
+    t, cuts = t[order], cuts[order]
+    keep = (t > 0) & (t < 1) & np.concatenate([[True], np.diff(t) > 1e-12])  # lattice nodes once
+    cuts = cuts[keep]
+    return cuts[::-1] if swap else cuts
+
+
+def _densified_line(xy: np.ndarray, step_m: float) -> np.ndarray:
+    """The points of a line (or ring) with each edge longer than a lattice piece cut at the
+    lattice lines (_lattice_cuts); shorter edges are kept whole."""
+    if len(xy) < 2:
+        return xy
+    a, b = xy[:-1], xy[1:]
+    metres_x = (b[:, 0] - a[:, 0]) * _M_PER_DEGREE * np.cos(np.radians((a[:, 1] + b[:, 1]) / 2))
+    metres_y = (b[:, 1] - a[:, 1]) * _M_PER_DEGREE
+    longest_piece = math.sqrt(2) * step_m * _STEP_SLACK
+    long_edges = np.nonzero(np.hypot(metres_x, metres_y) > longest_piece)[0]
+    if not len(long_edges):
+        return xy
+    delta = step_m / _M_PER_DEGREE
+    pieces, start = [], 0
+    for i in long_edges:
+        pieces.append(xy[start : i + 1])
+        pieces.append(_lattice_cuts(a[i], b[i], delta))
+        start = i + 1
+    pieces.append(xy[start:])
+    return np.vstack(pieces)
+
+
+def densify(geometry, step_m: float):
+    """A 2D geometry with its long edges cut on the lattice of step_m metres (_densified_line);
+    points and 3D geometries are returned unchanged."""
+    if geometry is None or geometry.is_empty or shapely.has_z(geometry):
         return geometry
-    return _transform_geometry(geometry, lambda x, y: from_wgs84(x, y, crs))
+    kind = geometry.geom_type
+    if kind == "Polygon":
+        return shapely.Polygon(
+            _densified_line(np.asarray(geometry.exterior.coords), step_m),
+            [_densified_line(np.asarray(r.coords), step_m) for r in geometry.interiors],
+        )
+    if kind in ("LineString", "LinearRing"):
+        return type(geometry)(_densified_line(np.asarray(geometry.coords), step_m))
+    if kind in ("MultiPolygon", "MultiLineString", "GeometryCollection"):
+        return type(geometry)([densify(g, step_m) for g in geometry.geoms])
+    return geometry
+
+
+def _each(geometry, func):
+    if isinstance(geometry, shapely.Geometry) or geometry is None:
+        return func(geometry)
+    return np.array([func(g) for g in geometry], dtype=object)
+
+
+def geometry_to_wgs84(geometry, crs: str, *, densify_edges: bool = True):
+    """A shapely geometry (or array of them) from `crs` to WGS84. From GCJ-02/BD-09 its edges are
+    first cut on the lattice of DENSIFY_STEP_M, so the stored edges follow the converted ones
+    within a millimetre and neighbours stay neighbours."""
+    crs = check_crs(crs)
+    if crs in (WGS84, CGCS2000):
+        return geometry
+
+    def convert(g):
+        if g is None:
+            return None
+        if densify_edges:
+            g = densify(g, DENSIFY_STEP_M[crs])
+        return _transform_geometry(g, lambda x, y: to_wgs84(x, y, crs))
+
+    return _each(geometry, convert)
+
+
+def geometry_from_wgs84(geometry, crs: str, *, densify_edges: bool = True):
+    """A WGS84 geometry (or array of them) in `crs`, edges cut as in geometry_to_wgs84."""
+    crs = check_crs(crs)
+    if crs in (WGS84, CGCS2000):
+        return geometry
+
+    def convert(g):
+        if g is None:
+            return None
+        if densify_edges:
+            g = densify(g, DENSIFY_STEP_M[crs])
+        return _transform_geometry(g, lambda x, y: from_wgs84(x, y, crs))
+
+    return _each(geometry, convert)
 
 
 def distance_m(lon1, lat1, lon2, lat2):

@@ -2,6 +2,7 @@
 raises TerritoryError (or Django's ValidationError) and writes nothing."""
 
 import datetime
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from dataclasses import replace as replace_message
@@ -34,16 +35,20 @@ from .selectors import jurisdiction_for
 @dataclass
 class Problem:
     """One thing wrong with the input: where (feature index or field path), what, and where on
-    the ground (lon, lat in WGS84) when that helps."""
+    the ground (lon, lat) when that helps: in WGS84 unless `location_crs` names the CRS of the
+    input it was found in."""
 
     where: str
     message: str
     location: tuple[float, float] | None = None
+    location_crs: str | None = None
 
     def as_dict(self):
         out = {"where": self.where, "message": self.message}
         if self.location:
             out["location"] = list(self.location)
+            if self.location_crs:
+                out["location_crs"] = self.location_crs
         return out
 
 
@@ -221,9 +226,29 @@ def _converted_polygon(geometry, crs: str, repair: bool):
         coords.geometry_to_wgs84(given, crs), repair=repair
     )
     problems = [
-        replace_message(p, message=f"after conversion to WGS84: {p.message}") for p in problems
+        replace_message(
+            p,
+            # GEOS names the spot in WGS84 ("Self-intersection[x y]"): the location says it
+            # in the input's CRS instead.
+            message="after conversion to WGS84: " + re.sub(r"\[[^\]]*\]$", "", p.message),
+            location=_location_in(p.location, crs),
+        )
+        for p in problems
     ]
     return polygon, problems, repaired or repaired_after
+
+
+def _location_in(location: tuple[float, float] | None, crs: str):
+    """A WGS84 location of a problem in the CRS the input was given in, where its author
+    will look for it."""
+    if location is None:
+        return None
+    x, y = coords.point_from_wgs84(*location, crs)
+    return (round(x, 7), round(y, 7))
+
+
+def _in_input_crs(problems: list[Problem], crs: str) -> list[Problem]:
+    return [replace_message(p, location=_location_in(p.location, crs)) for p in problems]
 
 
 def _placed_households(codes) -> dict[int, str]:
@@ -408,16 +433,22 @@ def boundaries_import(
             continue
         if unit_parent in parents:
             problems.extend(
-                _containment_problems(
-                    where, polygon, parents[unit_parent], parent_shapes[unit_parent]
+                _in_input_crs(
+                    _containment_problems(
+                        where, polygon, parents[unit_parent], parent_shapes[unit_parent]
+                    ),
+                    crs,
                 )
             )
         if replace and unit_code in current:
-            problems.extend(_children_problems(where, unit_code, polygon))
+            problems.extend(_in_input_crs(_children_problems(where, unit_code, polygon), crs))
     if valid_from > now:
         problems.extend(_pending_problems(seen))
     if problems:
-        raise TerritoryError(problems)
+        # Every location above is in the input's CRS: say which.
+        raise TerritoryError(
+            [replace_message(p, location_crs=crs) if p.location else p for p in problems]
+        )
 
     def write() -> ImportResult:
         return _import_write(checked, current, level, valid_from, user, allow_orphans)

@@ -46,7 +46,7 @@ def feat(code, coordinates, name="新网格"):
                     }
                 ),
             },
-            "features.features[0].geometry",
+            "feature 0.geometry",
             "malformed GeoJSON geometry",
         ),
         (
@@ -230,11 +230,16 @@ def test_zoom_simplifies_geometry(territory, api):
     )
     client = api(territory.users["commander"])
 
-    def vertices(zoom):
-        data = client.get(reverse("api-units"), {"level": "county", "zoom": zoom}).json()
+    def vertices(zoom, crs="wgs84"):
+        data = client.get(
+            reverse("api-units"), {"level": "county", "zoom": zoom, "crs": crs}
+        ).json()
         return shapely.get_num_coordinates(shapely.geometry.shape(data["features"][0]["geometry"]))
 
     assert vertices(8) < 10 < vertices(18)
+    # In GCJ-02 too: long edges are cut before converting (coords.DENSIFY_STEP_M), but not
+    # those of a geometry simplified for the map, where the cuts would undo the simplification.
+    assert vertices(8, "gcj02") == vertices(8) and vertices(18, "gcj02") > vertices(18)
 
 
 def test_as_of_returns_the_boundary_that_held(territory, api):
@@ -479,13 +484,16 @@ def test_topology_locations_come_in_the_requested_crs(territory, api):
     Unit.objects.filter(code="41138100100100102").update(boundary=box(112.0, 32.66, 112.05, 32.7))
     client = api(territory.users["township_commander"])
     url = reverse("api-unit-topology", args=["411381001"])
-    [wgs] = client.get(url).json()["defects"]
-    [gcj] = client.get(url, {"crs": "gcj02"}).json()["defects"]
+    wgs_report, gcj_report = client.get(url).json(), client.get(url, {"crs": "gcj02"}).json()
+    assert (wgs_report["crs"], gcj_report["crs"]) == ("wgs84", "gcj02")  # the answer says
+    [wgs], [gcj] = wgs_report["defects"], gcj_report["defects"]
     assert wgs["kind"] == gcj["kind"] == "gap"
     assert gcj["location"] == pytest.approx(
         list(coords.point_from_wgs84(*wgs["location"], "gcj02"))
     )
     assert gcj["location"] != pytest.approx(wgs["location"])
+    unknown = client.get(url, {"crs": "epsg3857"})
+    assert unknown.status_code == 400 and "unknown CRS" in unknown.json()["crs"][0]
 
 
 def test_schema_documents_the_household_precondition(territory, client):
@@ -557,7 +565,8 @@ def test_import_checks_the_geometry_as_given_before_converting_it(territory, api
     """All points on a line: no area as given (valid to GEOS all the same); GCJ-02 -> WGS84
     bends it into a valid sliver of about 100 m²."""
     assert shapely.Polygon(SPIKE[0]).is_valid
-    converted = coords.geometry_to_wgs84(shapely.Polygon(SPIKE[0]), "gcj02")
+    # Converting its three vertices alone (densified, it bends into an invalid ring instead).
+    converted = coords.geometry_to_wgs84(shapely.Polygon(SPIKE[0]), "gcj02", densify_edges=False)
     assert converted.is_valid and converted.area > 1e-10  # what would have been stored
     response = api(territory.users["commander"]).post(
         reverse("api-units-import"),

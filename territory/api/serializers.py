@@ -11,11 +11,13 @@ from territory.codes import CODE_LENGTH, Level
 from territory.models import HOUSEHOLD_FLAGS, Household, ScheduledChange, Unit
 
 
-def geometry_in(geometry: GEOSGeometry, crs: str) -> GEOSGeometry:
+def geometry_in(geometry: GEOSGeometry, crs: str, *, densify_edges: bool = True) -> GEOSGeometry:
     """A stored (WGS84) geometry as GeoJSON-ready GEOS in the requested CRS."""
     if geometry is None or crs in (coords.WGS84, coords.CGCS2000):
         return geometry
-    moved = coords.geometry_from_wgs84(shapely.from_wkb(bytes(geometry.wkb)), crs)
+    moved = coords.geometry_from_wgs84(
+        shapely.from_wkb(bytes(geometry.wkb)), crs, densify_edges=densify_edges
+    )
     # No SRID on purpose: GCJ-02 and BD-09 have no EPSG code; only the JSON leaves here.
     return GEOSGeometry(memoryview(shapely.to_wkb(moved)))
 
@@ -52,8 +54,14 @@ class UnitFeatureSerializer(GeoFeatureModelSerializer):
 
     @extend_schema_field(GEOJSON_GEOMETRY)
     def get_geometry(self, unit) -> GEOSGeometry:
-        shape = getattr(unit, "display_boundary", None) or unit.boundary
-        return geometry_in(shape, self.context.get("crs", coords.WGS84))
+        simplified = getattr(unit, "display_boundary", None)
+        # A map's geometry simplified to half a pixel gains nothing from centimetre edges
+        # (coords.DENSIFY_STEP_M), which would undo the simplification.
+        return geometry_in(
+            simplified or unit.boundary,
+            self.context.get("crs", coords.WGS84),
+            densify_edges=simplified is None,
+        )
 
     def get_households(self, unit) -> int:
         return self.context.get("counts", {}).get(unit.code, (0, 0))[0]

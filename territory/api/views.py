@@ -194,7 +194,7 @@ class UnitTopology(GenericAPIView):
             raise ValidationError({"code": [str(exc)]}) from exc
         for defect in report.defects:
             defect.location = coords.point_from_wgs84(*defect.location, crs)
-        return Response(report.as_dict())
+        return Response({**report.as_dict(), "crs": crs})
 
 
 class FileDownloadNegotiation(DefaultContentNegotiation):
@@ -241,8 +241,18 @@ class UnitExport(GenericAPIView):
             raise ValidationError({"format": [str(exc)]}) from exc
         _, suffix, mime = FORMATS[fmt]
         response = HttpResponse(data, content_type=mime)
-        response["Content-Disposition"] = f'attachment; filename="{level}-{crs}{suffix}"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="{export_file_name(level, parent, crs, suffix)}"'
+        )
         return response
+
+
+def export_file_name(level: str, parent: str | None, crs: str, suffix: str) -> str:
+    """e.g. grids-411381-gcj02.geojson: the CRS in the name, for the formats and the programs
+    that keep no marker of a CRS without an EPSG code."""
+    plural = "cities" if level == Level.CITY else f"{level}s"
+    scope = "".join(c for c in (parent or "") if c.isalnum())[:20]
+    return "-".join(part for part in (plural, scope, crs) if part) + suffix
 
 
 class UnitImport(GenericAPIView):
@@ -264,7 +274,7 @@ class UnitImport(GenericAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        features, problems = features_from_geojson(data["features"])
+        features, problems = features_from_geojson(data["features"], crs=data["crs"])
         if problems:
             return Response(
                 {

@@ -1,5 +1,6 @@
 import datetime
 
+import numpy as np
 import pytest
 import shapely
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from core.validity import start_of
 from territory.boundary_io import RawFeature
 from territory.models import Household, Unit
 from territory.services import TerritoryError, boundaries_import, household_create
+from territory.topology import topology_check
 
 pytestmark = pytest.mark.django_db
 
@@ -409,3 +411,66 @@ def test_replace_that_would_leave_households_without_a_grid_needs_confirming(ter
     assert Household.objects.get(pk=territory.households["A1b"].pk).grid_id == grid.pk
     unit_replace(unit=grid, boundary=box(112.05, 32.6, 112.06, 32.62), allow_orphans=True)
     assert Household.objects.get(pk=territory.households["A1b"].pk).grid is None
+
+
+# --- issue 10 §3: conversions that keep a tiling a tiling ------------------------------------
+
+
+def _metres_from(point, geometry) -> float:
+    scale = np.cos(np.radians(point[1]))
+    flat = shapely.transform(
+        geometry.boundary, lambda xy: np.column_stack([xy[:, 0] * scale, xy[:, 1]])
+    )
+    return flat.distance(shapely.Point(point[0] * scale, point[1])) * 6371008.8 * np.pi / 180
+
+
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_a_layer_that_tiles_in_gcj02_or_bd09_still_tiles_once_imported(territory, crs):
+    """A county drawn with its 4 corners and 3 x 3 townships of 5.6 x 6.7 km (their corners on
+    its edges). Converted corner by corner, the townships' edges bent away from the county's:
+    the import was refused for spills of thousands of m²."""
+    x0, y0, d = 112.3, 32.8, 0.06
+    boundaries_import(
+        features=[feature(0, "411382", shapely.box(x0, y0, x0 + 3 * d, y0 + 3 * d), "新县")],
+        level="county",
+        crs=crs,
+    )
+    cells = [(i, j) for i in range(3) for j in range(3)]
+    boundaries_import(
+        features=[
+            feature(
+                k,
+                f"411382{k + 1:03d}",
+                shapely.box(x0 + i * d, y0 + j * d, x0 + (i + 1) * d, y0 + (j + 1) * d),
+            )
+            for k, (i, j) in enumerate(cells)
+        ],
+        level="township",
+        parent_code="411382",
+        crs=crs,
+    )
+    report = topology_check(unit=Unit.objects.current().get(code="411382"))
+    assert report.children_checked == 9
+    assert report.ok, report.defects
+    # The middle of the edge the first two townships share, as stored, is where the exact
+    # conversion of that middle puts it.
+    first = shapely.from_wkb(bytes(Unit.objects.current().get(code="411382001").boundary.wkb))
+    middle = coords.to_wgs84(x0 + d / 2, y0 + d, crs)
+    assert _metres_from((float(middle[0]), float(middle[1])), first) < 0.01
+
+
+def test_a_problem_found_after_conversion_is_located_in_the_input_crs(territory):
+    """A GCJ-02 grid 400 m wide sticking out of its village: the spill was located in WGS84,
+    hundreds of metres off the drawing the importer has in front of them."""
+    given = coords.geometry_from_wgs84(shapely.box(112.098, 32.62, 112.102, 32.622), "gcj02")
+    with pytest.raises(TerritoryError) as caught:
+        boundaries_import(
+            features=[feature(0, "411381001001003", given)],
+            level="grid",
+            parent_code="411381001001",
+            crs="gcj02",
+        )
+    [problem] = caught.value.problems
+    assert "lie outside its parent 411381001001" in problem.message
+    assert given.contains(shapely.Point(problem.location))
+    assert problem.as_dict()["location_crs"] == "gcj02"

@@ -75,7 +75,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except TerritoryError as exc:
             lines = [
-                f"  {p.where}: {p.message}" + (f" at {p.location}" if p.location else "")
+                f"  {p.where}: {p.message}"
+                + (f" at {p.location} in {p.location_crs or 'wgs84'}" if p.location else "")
                 for p in exc.problems
             ]
             raise CommandError(
