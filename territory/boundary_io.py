@@ -178,7 +178,7 @@ def features_from_geojson(data) -> tuple[list[RawFeature], list[tuple[str, str]]
         raw = data.get("features")
         if not isinstance(raw, list):
             return [], [("features", "a FeatureCollection needs a list of features")]
-        items = [(f"features[{i}]", f) for i, f in enumerate(raw)]
+        items = [(f"features.{i}", f) for i, f in enumerate(raw)]
     elif data["type"] == "Feature":
         items = [("", data)]
     else:
