@@ -47,7 +47,7 @@ def feat(code, coordinates, name="新网格"):
                     }
                 ),
             },
-            "features.features[0].geometry",
+            "features.features.0.geometry",
             "malformed GeoJSON geometry",
         ),
         (

@@ -249,7 +249,8 @@ class UnitImport(GenericAPIView):
     @extend_schema(
         responses={201: ImportResultSerializer},
         description="Import units of one level from a GeoJSON FeatureCollection, all or nothing. "
-        "Problems come back as HTTP 400 with a path per problem (features[3].geometry, ...).",
+        "Problems come back as HTTP 400 with a path per problem "
+        "(features.features.3.geometry, ...).",
     )
     def post(self, request):
         params.refuse_large_upload(request, "features")
