@@ -143,7 +143,7 @@ def as_api_error(exc: BaseException) -> ApiError | None:
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+        exc = exceptions.NotFound(*exc.args)  # the selectors' "no such grid in your territory"
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     if isinstance(exc, exceptions.ValidationError):

@@ -1,8 +1,9 @@
 """The one error body: DRF's nested errors flattened to dotted paths with their messages and
 codes, Django's validation errors and parse-time refusals in the same shape. No database."""
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import exceptions, serializers
 
 from core.api_errors import ApiError, Problem, as_api_error, flatten, summary
@@ -99,6 +100,8 @@ def test_other_refusals_keep_their_status_and_code():
         (exceptions.MethodNotAllowed("DELETE"), 405, "method_not_allowed"),
         (exceptions.UnsupportedMediaType("text/plain"), 415, "unsupported_media_type"),
         (exceptions.Throttled(wait=3), 429, "throttled"),
+        (Http404("no such grid in your territory"), 404, "not_found"),
+        (PermissionDenied(), 403, "permission_denied"),
         (RequestDataTooBig(), 413, "too_large"),
         (TooManyFieldsSent(), 400, "too_many_fields"),
         (UnknownCRS("unknown CRS 'x'"), 400, "invalid"),
@@ -107,6 +110,15 @@ def test_other_refusals_keep_their_status_and_code():
         error = as_api_error(exc)
         assert (error.status, error.code) == (status, code), exc
         assert_error_body(error.as_dict())
+
+
+def test_a_404_keeps_the_selectors_sentence():
+    error = as_api_error(Http404("no such grid in your territory"))
+    assert error.as_dict() == {
+        "detail": "no such grid in your territory",
+        "code": "not_found",
+        "errors": [],
+    }
 
 
 def test_a_bug_is_no_api_error():

@@ -133,3 +133,11 @@ def test_a_raw_psycopg_outage_is_a_503_too():
         psycopg.OperationalError("server closed the connection unexpectedly")
     )
     assert unavailable_reason(psycopg.errors.UniqueViolation("a bug, not an outage")) is None
+
+
+@pytest.mark.django_db
+def test_a_request_django_refuses_before_any_view_is_a_json_400_for_the_api(client):
+    response = client.get("/api/units/", HTTP_HOST="evil.example")
+    assert response.status_code == 400 and response.json()["code"] == "bad_request"
+    assert_error_body(response.json())
+    assert "html" in client.get("/map/", HTTP_HOST="evil.example")["Content-Type"]
