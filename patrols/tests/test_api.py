@@ -193,6 +193,7 @@ def test_a_photo_store_that_cannot_be_written_is_a_json_error_and_leaves_nothing
     }
     response = post_incident(api(territory.users["grid_worker"]), photos=[png(), png((60, 40))])
     assert reason in assert_refused(response, status, "photos")
+    assert response.get("Retry-After") == ("300" if status == 503 else None)
     assert nothing_written()
     assert [files for _, _, files in os.walk(tmp_path) if files] == []  # not even an empty one
 
