@@ -29,5 +29,7 @@ urlpatterns = [
 # No static(settings.MEDIA_URL, ...), not even with DEBUG: incident photos are served only by
 # the permission-checked /api/incidents/{id}/photos/{n}/.
 
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.permission_denied"
 handler404 = "core.errors.page_not_found"
 handler500 = "core.errors.server_error"

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.authentication import BasicAuthentication
 
+from .api_errors import error_body
+
 REALM = "api"
 
 
@@ -68,7 +70,10 @@ def lockout_response(request, original_response=None, credentials=None):
     message = lockout_message()
     retry_after = str(int(get_cool_off().total_seconds()))
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
-        response = JsonResponse({"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        response = JsonResponse(
+            error_body(message, LoginLockedOut.default_code),
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
     else:
         response = render(
             request,

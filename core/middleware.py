@@ -13,6 +13,8 @@ from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
+from .api_errors import error_body
+
 log = logging.getLogger(__name__)
 
 # SQLSTATE codes that mean "try again": the server is going away or not accepting connections,
@@ -62,9 +64,7 @@ def unavailable_response(request, reason: str):
         # A connection that failed mid-request is useless to the next one.
         conn.close_if_unusable_or_obsolete()
     if wants_json(request):
-        response = JsonResponse(
-            {"detail": reason, "code": "service_unavailable", "errors": []}, status=503
-        )
+        response = JsonResponse(error_body(reason, "service_unavailable"), status=503)
     else:
         response = TemplateResponse(request, "503.html", {"reason": reason}, status=503)
         response.render()

@@ -1,17 +1,10 @@
 """The OpenAPI schema says what the API really answers: the error bodies of every operation,
 typed GeoJSON geometries, and GeoJSON pages as they are sent.
 
-Error bodies as they are today (territory/api/errors.py, patrols.api.PatrolErrorMixin and DRF):
-- 400: field errors `{"field": ["message", ...]}` (DRF serializers, Django validation,
-  `{"crs": [...]}`), or `{"detail": "nothing was written", "errors": [...]}` when a write was
-  refused as a whole (territory problems are `{"where", "message", "location"?}` objects, patrol
-  problems one `{"where": "message"}` object), or `{"detail": "..."}` for a body that does not
-  parse;
-- 403 and 404 (and 401, 429): `{"detail": "..."}`. Without credentials the API answers 403:
-  session authentication comes first and has no challenge to send (DRF's rule);
-- 409: `{"detail": "nothing was written", "errors": ...}`: a stale proposal or edit, or the same
-  phone-made id with different content;
-- 503: `{"detail", "code", "errors"}` when the database is down or a statement timed out."""
+Every error answer, whatever its status, is one body (core.api_errors): `Error`,
+`{"detail", "code", "errors": [Problem]}`, a Problem being `{"where", "message", "code"?,
+"location"?}`. Without credentials the API answers 403: session authentication comes first and
+has no challenge to send (DRF's rule); 401 only for failed HTTP Basic credentials."""
 
 from django.contrib.gis.db import models as gis_models
 from drf_spectacular import openapi
@@ -27,95 +20,85 @@ from rest_framework_gis.fields import GeometrySerializerMethodField
 WRITES = {"post", "put", "patch", "delete"}
 
 ERROR_SCHEMAS = {
-    "ErrorDetail": {
-        "type": "object",
-        "description": "why the request was refused",
-        "properties": {"detail": {"type": "string"}},
-        "required": ["detail"],
-    },
     "Problem": {
         "type": "object",
+        "description": "one thing wrong with the request",
         "properties": {
-            "where": {"type": "string", "description": "the offending field or feature"},
+            "where": {
+                "type": "string",
+                "description": "the offending field as a dotted path (features.3.geometry, "
+                'operation.low), or "" for the request as a whole',
+            },
             "message": {"type": "string"},
+            "code": {"type": "string", "description": "machine code (required, max_value...)"},
             "location": {
                 "type": "array",
                 "items": {"type": "number"},
-                "description": "lon, lat of the problem in the requested CRS",
+                "minItems": 2,
+                "maxItems": 2,
+                "description": "x, y of the problem on the ground, in the request's CRS",
+            },
+            "location_crs": {
+                "type": "string",
+                "description": "the CRS of `location` when it is not WGS84 (that of the input)",
             },
         },
         "required": ["where", "message"],
+        "additionalProperties": False,
     },
-    "NothingWritten": {
+    "Error": {
         "type": "object",
-        "description": "the whole write was refused; nothing was changed",
+        "description": "why the request was refused (every error answer, every status); "
+        "a refused write changed nothing",
         "properties": {
-            "detail": {"type": "string", "example": "nothing was written"},
+            "detail": {"type": "string", "description": "one sentence for a person"},
+            "code": {
+                "type": "string",
+                "description": "machine code: invalid, parse_error, not_authenticated, "
+                "authentication_failed, permission_denied, not_found, method_not_allowed, "
+                "not_acceptable, stale, conflict, precondition_failed, precondition_required, "
+                "too_large, unsupported_media_type, throttled, login_locked_out, server_error, "
+                "service_unavailable...",
+            },
             "errors": {
-                "anyOf": [
-                    {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
-                    {
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                        "description": "field -> message",
-                    },
-                ]
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/Problem"},
+                "description": "what was wrong with the input; empty when the refusal is not "
+                "about the input",
             },
         },
-        "required": ["detail", "errors"],
-    },
-    "ValidationErrors": {
-        "description": "the request was refused and nothing was changed: field errors "
-        '({"field": ["message"]}), a refused write ({"detail", "errors"}), or a list of '
-        "messages",
-        "anyOf": [
-            {"$ref": "#/components/schemas/NothingWritten"},
-            {"$ref": "#/components/schemas/ErrorDetail"},
-            {
-                "type": "object",
-                "additionalProperties": {},
-                "description": "field -> list of messages (nested for nested fields)",
-            },
-            {"type": "array", "items": {"type": "string"}},
-        ],
+        "required": ["detail", "code", "errors"],
+        "additionalProperties": False,
     },
 }
 
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
-def _ref(name):
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
-
-
-# status -> (description, error schema, for which methods)
+# status -> (description, for which methods)
 ERROR_ANSWERS = {
-    "400": ("bad input: nothing was changed", "ValidationErrors", None),
+    "400": ("bad input: nothing was changed", None),
     "401": (
         "failed HTTP Basic credentials (only with WANGGE_API_BASIC_AUTH=1); "
         'WWW-Authenticate: Basic realm="api"',
-        "ErrorDetail",
         None,
     ),
-    "403": (
-        "not logged in, or your role may not do this here",
-        "ErrorDetail",
-        None,
-    ),
-    "404": ("no such object in your territory", "ErrorDetail", None),
+    "403": ("not logged in, or your role may not do this here", None),
+    "404": ("no such object in your territory", None),
+    "406": ("no answer in a format the Accept header allows", None),
     "409": (
         "conflicts with the current state (stale proposal or version, an id reused for "
         "different content): nothing was changed",
-        "NothingWritten",
         WRITES,
+    ),
+    "413": ("the body is too large: nothing was changed", WRITES),
+    "415": ("a body in a media type the operation does not read", WRITES),
+    "429": (
+        "login locked after too many failed logins (HTTP Basic); Retry-After says when to retry",
+        None,
     ),
     "503": (
         "the database is unavailable or too busy to answer in time; nothing was changed, "
-        "retry later",
-        "ErrorDetail",
-        None,
-    ),
-    "429": (
-        "login locked after too many failed logins (HTTP Basic); Retry-After says when to retry",
-        "ErrorDetail",
+        "retry later (Retry-After)",
         None,
     ),
 }
@@ -220,16 +203,14 @@ def document_answers(result, generator, request, public):
                 continue
             _path_parameters_as_routed(operation)
             responses = operation.setdefault("responses", {})
-            for code, (description, schema, methods) in ERROR_ANSWERS.items():
-                if methods is not None and method not in methods:
-                    continue
-                if code not in responses:
-                    responses[code] = {"description": description, "content": _ref(schema)}
+            for code, (description, methods) in ERROR_ANSWERS.items():
+                if methods is None or method in methods:
+                    responses.setdefault(code, {"description": description})
             for code, response in responses.items():
-                # Errors declared with a description only: say what body comes with them.
-                if code.startswith("4") and not response.get("content"):
-                    schema = ERROR_ANSWERS.get(code, (None, "NothingWritten"))[1]
-                    response["content"] = _ref(schema)
+                # Whatever a view declared for an error (a description, a bare object): the
+                # one error body.
+                if code[0] in "45":
+                    response["content"] = ERROR_CONTENT
     return result
 
 

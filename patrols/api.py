@@ -3,7 +3,6 @@ incident pins. Thin views; every read starts from a scoped selector."""
 
 import datetime
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -32,25 +31,6 @@ MAX_UPLOAD = 8 * 6 * 1024 * 1024  # six photos of up to 8 MiB each, and the form
 def _out(lon, lat, crs):
     x, y = coords.point_from_wgs84(lon, lat, crs)
     return [round(x, 7), round(y, 7)]
-
-
-def _refused(status_code: int, problems: dict) -> Response:
-    return Response({"detail": "nothing was written", "errors": problems}, status=status_code)
-
-
-class PatrolErrorMixin:
-    def handle_exception(self, exc):
-        if isinstance(exc, services.PatrolError):
-            response = _refused(exc.status, exc.problems)
-            if exc.status == 503:
-                response["Retry-After"] = "300"
-            return response
-        # Raised while the body is parsed (during authentication, by the CSRF check, too).
-        if isinstance(exc, RequestDataTooBig):
-            return _refused(413, {"body": "the form fields are too large"})
-        if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
-            return _refused(400, {"body": str(exc) or "too many fields or files"})
-        return super().handle_exception(exc)
 
 
 # --- due households and today's route ---------------------------------------------------
@@ -176,7 +156,7 @@ class TrackUploadSerializer(serializers.Serializer):
     crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
 
 
-class TrackUpload(PatrolErrorMixin, GenericAPIView):
+class TrackUpload(GenericAPIView):
     serializer_class = TrackUploadSerializer
     parser_classes = [JSONParser, MultiPartParser]
 
@@ -220,7 +200,7 @@ class CheckInSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
-class CheckIn(PatrolErrorMixin, GenericAPIView):
+class CheckIn(GenericAPIView):
     serializer_class = CheckInSerializer
 
     @extend_schema(responses={201: OpenApiTypes.OBJECT})
@@ -397,7 +377,7 @@ class IncidentPages(PageNumberPagination):
     max_page_size = 1000
 
 
-class IncidentList(PatrolErrorMixin, GenericAPIView):
+class IncidentList(GenericAPIView):
     serializer_class = IncidentCreateSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     pagination_class = IncidentPages

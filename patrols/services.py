@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core import coords
+from core.api_errors import ApiError, Problem
 from territory.codes import Level
 from territory.models import Unit
 from territory.services import to_geos
@@ -39,40 +40,45 @@ SEVERITIES = frozenset(Incident.Severity.values)
 log = logging.getLogger(__name__)
 
 
-class PatrolError(Exception):
-    status = 400
+class PatrolError(ApiError):
+    """Bad input for a patrol write, given as field -> message: HTTP 400."""
 
     def __init__(self, problems: dict[str, str]):
-        self.problems = problems
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        super().__init__([Problem(where, message) for where, message in problems.items()])
 
 
 class Conflict(PatrolError):
     """The id is taken by something else (another worker's incident): HTTP 409."""
 
     status = 409
+    code = "conflict"
 
 
 class Forbidden(PatrolError):
     """The user's roles do not allow the action anywhere: HTTP 403."""
 
     status = 403
+    code = "permission_denied"
 
 
 class TooLarge(PatrolError):
     status = 413
+    code = "too_large"
 
 
 class PhotoStoreFull(PatrolError):
     """The photo directory's disk (or quota) is full: HTTP 507, the phone sends it again later."""
 
     status = 507
+    code = "insufficient_storage"
 
 
 class PhotoStoreUnavailable(PatrolError):
     """The photo directory cannot be written (read-only, no permission): HTTP 503."""
 
     status = 503
+    code = "service_unavailable"
+    retry_after = 300
 
 
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}

@@ -271,7 +271,7 @@ def features_from_geojson(
         raw = data.get("features")
         if not isinstance(raw, list):
             return [], [("features", "a FeatureCollection needs a list of features")]
-        items = [(f"features[{i}]", f) for i, f in enumerate(raw)]
+        items = [(f"features.{i}", f) for i, f in enumerate(raw)]
     elif data["type"] == "Feature":
         items = [("", data)]
     else:

@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from core import coords, validity
+from core.api_errors import ApiError, Problem
 from core.geometry import check_polygonal, coordinates_out_of_range
 
 from . import assignment, privacy, topology
@@ -32,30 +33,8 @@ from .models import (
 from .selectors import jurisdiction_for
 
 
-@dataclass
-class Problem:
-    """One thing wrong with the input: where (feature index or field path), what, and where on
-    the ground (lon, lat) when that helps: in WGS84 unless `location_crs` names the CRS of the
-    input it was found in."""
-
-    where: str
-    message: str
-    location: tuple[float, float] | None = None
-    location_crs: str | None = None
-
-    def as_dict(self):
-        out = {"where": self.where, "message": self.message}
-        if self.location:
-            out["location"] = list(self.location)
-            if self.location_crs:
-                out["location_crs"] = self.location_crs
-        return out
-
-
-class TerritoryError(Exception):
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("; ".join(f"{p.where}: {p.message}" for p in problems[:10]))
+class TerritoryError(ApiError):
+    """Bad input for a territory write: HTTP 400 with a Problem per thing wrong."""
 
 
 def to_geos(geometry) -> GEOSGeometry:
@@ -1083,6 +1062,9 @@ def _set_id_number(household: Household, id_number: str) -> None:
 class StaleProposal(TerritoryError):
     """The grid changed (households, micro-grids or boundary) after the proposal was made, or
     a later change stands in the way of a revert: HTTP 409."""
+
+    status = 409
+    code = "stale"
 
 
 class StaleVersion(StaleProposal):

@@ -191,6 +191,23 @@ def test_planner_previews_adjusts_and_commits_micro_grids(territory, live_server
     assert not errors
 
 
+def test_planner_says_why_a_preview_is_refused(territory, live_server, browser):
+    from microgrids.tests.test_services import EAST  # one household: 30 to 50 cannot be met
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, live_server, "village_officer")
+    page.click("a[href='/planner/']")
+    page.fill("#grid", EAST)
+    page.click("#preview")
+    page.wait_for_selector("#message.error")
+    # The problem of the API's error body, with the field it is about.
+    assert page.inner_text("#message").startswith("bounds: ")
+    connections.close_all()
+    assert not errors
+
+
 def test_field_page_logs_an_incident_offline_and_sends_it_once(territory, live_server, browser):
     from patrols.models import Incident, IncidentPhoto
 

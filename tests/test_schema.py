@@ -1,7 +1,8 @@
 """The API answers as its OpenAPI schema says: schemathesis generates requests for every
 operation from /api/schema/ and checks each answer's status, content type and body against the
-schema, and that none is a server error. As a superuser and as a grid worker, over the real
-PostGIS territory of conftest.py, with a few derandomized examples per operation."""
+schema (error answers against its one Error body), and that none is a server error. As a
+superuser and as a grid worker, over the real PostGIS territory of conftest.py, with a few
+derandomized examples per operation."""
 
 import base64
 
@@ -19,13 +20,27 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from core.tests.errors import assert_error_body
+
 pytestmark = pytest.mark.django_db
+
+ERROR_STATUSES_SEEN = []
+
+
+@schemathesis.check
+def error_answers_are_the_one_error_body(ctx, response, case):
+    """The schema's Error, checked also where a view's own declaration could hide it."""
+    if response.status_code >= 400:
+        ERROR_STATUSES_SEEN.append(response.status_code)
+        assert_error_body(response.json())
+
 
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    error_answers_are_the_one_error_body,
 ]
 MAX_EXAMPLES = 6
 PASSWORD = "pw"  # territory.tests.factories.UserFactory
@@ -82,6 +97,7 @@ def wsgi_app(territory):
 @override_settings(WANGGE_API_BASIC_AUTH=True)
 def test_every_operation_answers_as_the_schema_says(territory, wsgi_app, role):
     schema = schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app)
+    ERROR_STATUSES_SEEN.clear()
     # Basic auth: a session would need a CSRF token on every write, and refuse them all (403).
     headers = {"Authorization": _basic(role)}
     failures = []
@@ -95,3 +111,26 @@ def test_every_operation_answers_as_the_schema_says(territory, wsgi_app, role):
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001
                 failures.append(f"{operation.label}: {str(exc)[:1500]}")
     assert not failures, "\n\n".join(failures)
+    # Not vacuous: generated requests were refused with 400 and 404 (at least) and checked.
+    assert {400, 404} <= set(ERROR_STATUSES_SEEN), sorted(set(ERROR_STATUSES_SEEN))
+
+
+def test_every_error_answer_is_documented_as_the_one_error_body(territory, api):
+    schema = api(territory.users["admin"]).get("/api/schema/", {"format": "json"}).json()
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    answers = [
+        (path, method, status, response.get("content"))
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if status[0] in "45"
+    ]
+    assert answers and all(content == error for *_, content in answers), [
+        a for a in answers if a[3] != error
+    ]
+    statuses = {
+        status for path, method, status, _ in answers if (path, method) == ("/api/units/", "get")
+    }
+    assert {"400", "401", "403", "404", "406", "429", "503"} <= statuses
+    for old in ("ErrorDetail", "NothingWritten", "ValidationErrors"):
+        assert old not in schema["components"]["schemas"]

@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from core.tests.errors import assert_error_body
 from territory.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +124,7 @@ def test_basic_auth_is_throttled_with_429_json(worker):
     response = api_get("grid_worker", PASSWORD)
     assert response.status_code == 429
     assert "try again in 15 minutes" in response.json()["detail"]
+    assert_error_body(response.json())
     assert response["Retry-After"] == str(15 * 60)
     assert api_get("grid_worker", PASSWORD, address=ELSEWHERE).status_code == 429
 

@@ -1,6 +1,7 @@
 """A database that is down, or a statement that runs out of time, answers 503 with a reason:
 JSON for API clients, a page for people, never Django's HTML 500."""
 
+import json
 import socket
 import time
 
@@ -10,6 +11,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from core.middleware import RequestDeadlineMiddleware
+from core.tests.errors import assert_error_body
 
 
 def _closed_port() -> int:
@@ -38,6 +40,7 @@ def test_api_answers_503_json_when_the_database_is_down(territory, database_down
     assert response["Content-Type"] == "application/json"
     assert response.json()["code"] == "service_unavailable"
     assert "database is unavailable" in response.json()["detail"]
+    assert_error_body(response.json())
     assert response["Retry-After"]
 
 
@@ -89,6 +92,7 @@ def test_unknown_errors_stay_500_but_as_json_for_the_api(rf):
         response = server_error(request)
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
+    assert_error_body(json.loads(response.content))
     try:
         raise OperationalError("server closed the connection unexpectedly")
     except OperationalError:
@@ -108,6 +112,7 @@ def test_the_request_deadline_stops_python_bound_work(rf, settings):
     response = RequestDeadlineMiddleware(slow_view)(rf.get("/api/grids/"))
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
+    assert_error_body(json.loads(response.content))
 
 
 @pytest.mark.django_db
@@ -115,6 +120,7 @@ def test_an_unknown_api_url_is_a_json_404(client):
     response = client.get("/api/households/-1/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+    assert_error_body(response.json())
     assert "html" in client.get("/no-such-page/")["Content-Type"]
 
 
@@ -127,3 +133,11 @@ def test_a_raw_psycopg_outage_is_a_503_too():
         psycopg.OperationalError("server closed the connection unexpectedly")
     )
     assert unavailable_reason(psycopg.errors.UniqueViolation("a bug, not an outage")) is None
+
+
+@pytest.mark.django_db
+def test_a_request_django_refuses_before_any_view_is_a_json_400_for_the_api(client):
+    response = client.get("/api/units/", HTTP_HOST="evil.example")
+    assert response.status_code == 400 and response.json()["code"] == "bad_request"
+    assert_error_body(response.json())
+    assert "html" in client.get("/map/", HTTP_HOST="evil.example")["Content-Type"]

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from core.tests.errors import refusal
 from microgrids import services
 from microgrids.tests.test_services import EAST, add_households
 from territory.models import Household, MicroGridDivision, Unit
@@ -54,8 +55,7 @@ def test_stale_commit_is_a_conflict_and_writes_nothing(dense, api):
     proposal = client.post(url("api-microgrids-preview"), {}, format="json").json()
     Household.objects.filter(grid__code=EAST).first().delete()
     response = client.post(url("api-microgrids-commit"), {"proposal": proposal}, format="json")
-    assert response.status_code == 409
-    assert response.json()["errors"][0]["where"] == "proposal.basis"
+    assert list(refusal(response, 409, "stale")) == ["proposal.basis"]
     assert not MicroGridDivision.objects.exists()
 
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.tests.errors import assert_error_body, refusal
 from microgrids.tests.test_services import EAST, add_households
 from territory.models import MicroGridDivision, MicroGridJob, Unit
 
@@ -33,18 +34,12 @@ def snapshot():
 
 
 def refused(response, before) -> str:
-    """A 400 in one of the API's two error shapes (DRF's field -> messages for a body that
-    fails its serializer, {"detail", "errors": [{where, message}]} for a service's refusal),
-    nothing changed; returns where the first error is."""
-    assert response.status_code == 400, response.content
-    body = response.json()
+    """A 400 in the API's one error body (a serializer's field errors and a service's refusal
+    alike), nothing changed; returns where the first error is."""
+    problems = refusal(response, 400)
     assert snapshot() == before
-    if "errors" in body:
-        assert body["detail"] == "nothing was written"
-        assert all({"where", "message"} <= set(e) for e in body["errors"])
-        return body["errors"][0]["where"]
-    assert body and all(body.values())
-    return next(iter(body))
+    assert problems
+    return next(iter(problems))
 
 
 @pytest.fixture
@@ -206,5 +201,7 @@ def test_no_body_makes_a_write_endpoint_fail(territory, api, name, args):
     def check(body):
         response = client.post(target, body, format="json")
         assert response.status_code < 500, (body, response.content)
+        if response.status_code >= 400:
+            assert_error_body(response.json())
 
     check()

@@ -18,6 +18,7 @@ from django.urls import clear_url_caches, reverse
 from django.utils import timezone
 from PIL import Image
 
+from core.tests.errors import refusal
 from patrols import photos, tracks, uploads
 from patrols.models import Incident, IncidentEvent, IncidentPhoto, Track, TrackFix, Visit
 from territory import services as territory_services
@@ -100,11 +101,11 @@ def nothing_written():
     )
 
 
-def assert_refused(response, status, field):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert body["detail"] == "nothing was written" and field in body["errors"], body
+def assert_refused(response, status, field) -> str:
+    """The one error body with a problem at `field`; its messages there."""
+    problems = refusal(response, status)
+    assert field in problems, problems
+    return " ".join(problems[field])
 
 
 # --- track upload race ------------------------------------------------------------------
@@ -193,8 +194,8 @@ def test_a_photo_store_that_cannot_be_written_is_a_json_error_and_leaves_nothing
         }
     }
     response = post_incident(api(territory.users["grid_worker"]), photos=[png(), png((60, 40))])
-    assert_refused(response, status, "photos")
-    assert reason in response.json()["errors"]["photos"]
+    assert reason in assert_refused(response, status, "photos")
+    assert response.get("Retry-After") == ("300" if status == 503 else None)
     assert nothing_written()
     assert [files for _, _, files in os.walk(tmp_path) if files] == []  # not even an empty one
 
@@ -254,8 +255,7 @@ def test_declared_pixels_over_the_caps_are_refused_without_decoding(
 ):
     files = [png_header(w, h) for w, h in headers]
     response = post_incident(api(territory.users["grid_worker"]), photos=files)
-    assert_refused(response, 400, "photos")
-    assert message in response.json()["errors"]["photos"]
+    assert message in assert_refused(response, 400, "photos")
     assert decoded == [] and nothing_written()
 
 
@@ -265,8 +265,7 @@ def test_a_photo_over_the_byte_limit_stops_the_upload_at_the_limit(
     big = io.BytesIO(b"\x89PNG" + os.urandom(photos.MAX_BYTES + 2**20))
     big.name = "big.png"
     response = post_incident(api(territory.users["grid_worker"]), photos=[big])
-    assert_refused(response, 413, "photos")
-    assert "at most 10 MiB" in response.json()["errors"]["photos"]
+    assert "at most 10 MiB" in assert_refused(response, 413, "photos")
     assert sum(streamed) <= photos.MAX_BYTES  # what passed the limit never reached the disk
     assert decoded == [] and nothing_written()
 

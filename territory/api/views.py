@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from core import coords
+from core.api_errors import ApiError, Problem
 from core.parsers import JSONParser
 from territory import selectors, services
 from territory.boundary_io import FORMATS, BoundaryFileError, features_from_geojson
@@ -262,10 +263,10 @@ class UnitImport(GenericAPIView):
     @extend_schema(
         responses={201: ImportResultSerializer, 202: ImportResultSerializer},
         description="Import units of one level from a GeoJSON FeatureCollection, all or nothing. "
-        "Problems come back as HTTP 400 with a path per problem (features[3].geometry, ...). "
-        "Dated after today (valid_from), the import is checked now and scheduled: 202 with the "
-        "scheduled change (its id and instant, Location: its URL); the units change at the "
-        "start of that day.",
+        "Problems come back as HTTP 400 with a path per problem "
+        "(feature 3 (CODE).geometry, ...). Dated after today (valid_from), the import is "
+        "checked now and scheduled: 202 with the scheduled change (its id and instant, "
+        "Location: its URL); the units change at the start of that day.",
     )
     def post(self, request):
         params.refuse_large_upload(request, "features")
@@ -276,15 +277,8 @@ class UnitImport(GenericAPIView):
         data = serializer.validated_data
         features, problems = features_from_geojson(data["features"], crs=data["crs"])
         if problems:
-            return Response(
-                {
-                    "detail": "nothing was written",
-                    "errors": [
-                        {"where": f"features.{w}" if w else "features", "message": m}
-                        for w, m in problems
-                    ],
-                },
-                status=status.HTTP_400_BAD_REQUEST,
+            raise services.TerritoryError(
+                [Problem(f"features.{w}" if w else "features", m) for w, m in problems]
             )
         result = services.boundaries_import(
             features=features,
@@ -431,11 +425,8 @@ def _version_in_if_match(header: str) -> int | None:
     return int(tag[1:-1])
 
 
-def _nothing_written(status_code: int, where: str, message: str) -> Response:
-    return Response(
-        {"detail": "nothing was written", "errors": [{"where": where, "message": message}]},
-        status=status_code,
-    )
+def _precondition(status_code: int, code: str, message: str) -> ApiError:
+    return ApiError([Problem("If-Match", message)], status=status_code, code=code)
 
 
 IF_MATCH_PARAM = OpenApiParameter(
@@ -482,9 +473,9 @@ class HouseholdDetail(HouseholdContextMixin, GenericAPIView):
         body_version = changes.pop("version", None)
         if_match = request.headers.get("If-Match")
         if if_match is None and body_version is None:
-            return _nothing_written(
+            raise _precondition(
                 status.HTTP_428_PRECONDITION_REQUIRED,
-                "If-Match",
+                "precondition_required",
                 'send the ETag you read in If-Match (or its version as "version"), so that '
                 "your change cannot overwrite one made since",
             )
@@ -492,9 +483,9 @@ class HouseholdDetail(HouseholdContextMixin, GenericAPIView):
         if if_match is not None and if_match.strip() != "*":
             header_version = _version_in_if_match(if_match)
             if header_version is None:
-                return _nothing_written(
+                raise _precondition(
                     status.HTTP_412_PRECONDITION_FAILED,
-                    "If-Match",
+                    "precondition_failed",
                     "If-Match must hold the one ETag you read",
                 )
             if body_version is not None and body_version != header_version:
@@ -510,7 +501,7 @@ class HouseholdDetail(HouseholdContextMixin, GenericAPIView):
         except services.StaleVersion as exc:
             if header_version is None:
                 raise  # 409, the API's answer to a stale body
-            return _nothing_written(
-                status.HTTP_412_PRECONDITION_FAILED, "If-Match", exc.problems[0].message
-            )
+            raise _precondition(
+                status.HTTP_412_PRECONDITION_FAILED, "precondition_failed", exc.problems[0].message
+            ) from exc
         return self._answer(household)

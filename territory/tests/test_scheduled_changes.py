@@ -298,7 +298,8 @@ def test_the_list_refuses_an_unknown_status(territory, api):
     response = api(territory.users["commander"]).get(
         reverse("api-scheduled-changes"), {"status": "done"}
     )
-    assert response.status_code == 400 and "status" in response.json()
+    assert response.status_code == 400
+    assert [e["where"] for e in response.json()["errors"]] == ["status"], response.json()
 
 
 def test_the_command_says_the_import_is_scheduled(territory, tmp_path, capsys):

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.urls import reverse
 
+from core.tests.errors import refusal
 from patrols.models import IncidentCategory
 from territory import services
 from territory.models import Household
@@ -45,10 +46,7 @@ def test_a_stale_if_match_is_412_and_keeps_the_other_change(territory, api):
     written = b.patch(url(household), {"members": 9}, format="json", HTTP_IF_MATCH=etag)
     assert written.status_code == 200
     stale = a.patch(url(household), {"members": 7}, format="json", HTTP_IF_MATCH=etag)
-    assert stale.status_code == 412
-    body = stale.json()
-    assert body["detail"] == "nothing was written"
-    assert body["errors"][0]["where"] == "If-Match"
+    assert list(refusal(stale, 412, "precondition_failed")) == ["If-Match"]
     household.refresh_from_db()
     assert (household.members, household.version) == (9, 2)
 
@@ -58,8 +56,7 @@ def test_a_stale_version_in_the_body_is_409(officer_and_household):
     first = client.patch(url(household), {"members": 5, "version": 1}, format="json")
     assert first.status_code == 200
     stale = client.patch(url(household), {"members": 7, "version": 1}, format="json")
-    assert stale.status_code == 409
-    assert stale.json()["errors"][0]["where"] == "version"
+    assert list(refusal(stale, 409, "stale")) == ["version"]
     household.refresh_from_db()
     assert household.members == 5
 
@@ -67,8 +64,7 @@ def test_a_stale_version_in_the_body_is_409(officer_and_household):
 def test_a_change_without_a_precondition_is_428(officer_and_household):
     client, household = officer_and_household
     response = client.patch(url(household), {"members": 7}, format="json")
-    assert response.status_code == 428
-    assert response.json()["detail"] == "nothing was written"
+    assert list(refusal(response, 428, "precondition_required")) == ["If-Match"]
     household.refresh_from_db()
     assert (household.members, household.version) == (3, 1)
 

@@ -43,12 +43,15 @@
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const errors = (data.errors || []).map((e) => e.message);
-      const detail = errors.length ? errors.join(" ") : (data.detail || JSON.stringify(data));
-      throw new Error(detail);
-    }
+    if (!response.ok) throw new Error(errorText(data) || response.status + " " + response.statusText);
     return data;
+  }
+
+  // The API's one error body: {detail, code, errors: [{where, message}]}; each problem with
+  // the field it is about, else the one sentence.
+  function errorText(data) {
+    const problems = (data.errors || []).map((e) => (e.where ? e.where + ": " : "") + e.message);
+    return problems.length ? problems.join("; ") : data.detail || "";
   }
 
   async function fetchAll(url) {

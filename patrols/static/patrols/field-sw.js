@@ -38,7 +38,7 @@ self.addEventListener("fetch", (event) => {
               hit ||
               (request.mode === "navigate"
                 ? caches.match("/field/")
-                : new Response(JSON.stringify({ detail: "offline" }), { status: 503, headers: { "Content-Type": "application/json" } }))
+                : new Response(JSON.stringify({ detail: "offline", code: "service_unavailable", errors: [] }), { status: 503, headers: { "Content-Type": "application/json" } }))
           )
         )
     );

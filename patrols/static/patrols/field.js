@@ -57,13 +57,18 @@
         await outboxDelete(record.id);
       } else if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
         const body = await response.json().catch(() => ({}));
-        record.failed = JSON.stringify(body.errors || body);
+        record.failed = errorText(body) || String(response.status);
         await outboxPut(record);
       } else {
         break;
       }
     }
     await render();
+  }
+  // The API's one error body: {detail, code, errors: [{where, message}]}.
+  function errorText(body) {
+    const problems = (body.errors || []).map((e) => (e.where ? e.where + ": " : "") + e.message);
+    return problems.length ? problems.join("; ") : body.detail || "";
   }
   function send(record) {
     if (record.kind === "incident") {
