@@ -206,7 +206,7 @@ class HouseholdAdminForm(VersionedAdminForm):
         if location is not None and user is not None and not user.is_superuser:
             try:
                 # The API's placement rule: only into a grid of the writer's territory.
-                services._place_in_territory(location, user)
+                services.household_placement_check(point=location, user=user)
             except ValidationError as exc:
                 self.add_error("location", exc.message_dict["location"])
         return cleaned

@@ -952,7 +952,7 @@ def _household_point(lon, lat, crs) -> Point:
         raise ValidationError({"location": str(exc)}) from exc
 
 
-def _place_in_territory(point: Point, user) -> str:
+def household_placement_check(*, point: Point, user) -> str:
     """The code path `point` is placed at (territory_place: the covering current cell, lowest
     code on a shared edge: the very rule of the trigger that will place the household), if the
     user may write there. Call inside the transaction that writes the household: the shared
@@ -989,7 +989,7 @@ def household_create(
     **flags,
 ) -> Household:
     point = _household_point(lon, lat, crs)
-    _place_in_territory(point, user)
+    household_placement_check(point=point, user=user)
     household = Household(
         location=point,
         address=address,
@@ -1032,7 +1032,7 @@ def household_update(
         point = _household_point(
             changes.pop("lon", household.location.x), changes.pop("lat", household.location.y), crs
         )
-        _place_in_territory(point, user)
+        household_placement_check(point=point, user=user)
         household.location = point
     if "id_number" in changes:
         _set_id_number(household, changes.pop("id_number"))
