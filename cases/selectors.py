@@ -77,9 +77,13 @@ def _depth_of_codes(point_or_unit) -> dict[str, int]:
     """The codes of the units a place lies in, each with its depth in the tree (root 0)."""
     if isinstance(point_or_unit, Point):
         paths = Unit.objects.current().containing(point_or_unit).values_list("path", flat=True)
+    elif isinstance(point_or_unit, Unit):
+        # The path is the database's (a trigger sets it): an instance just created lacks it.
+        paths = [point_or_unit.path] if point_or_unit.path else _paths(pk=point_or_unit.pk)
     else:
-        unit = point_or_unit
-        if isinstance(unit, str):
-            unit = Unit.objects.current().filter(code=unit).first()
-        paths = [unit.path] if unit is not None else []
+        paths = _paths(code=point_or_unit, valid_to__isnull=True)
     return {code: i for path in paths for i, code in enumerate(path.split("/"))}
+
+
+def _paths(**lookup) -> list[str]:
+    return list(Unit.objects.filter(**lookup).values_list("path", flat=True)[:1])
