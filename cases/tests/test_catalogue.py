@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from cases import catalogue
 from cases.flow import STEP_OF_STATUS, TRANSITIONS, Step
@@ -329,3 +330,11 @@ def test_the_terms_list_shows_every_item():
     page = _client(staff).get(reverse("admin:cases_serviceterms_changelist") + "?all=")
     assert page.status_code == 200
     assert "燃气安全" in page.content.decode()
+
+
+def test_the_kinds_of_matter_speak_chinese():
+    # cases/locale/zh_Hans (compiled by scripts/bootstrap.sh with every other catalogue).
+    with translation.override("zh-hans"):
+        assert str(Responsible.VOLUNTEER.label) == "小微服务"
+        assert str(Responsible.DEPARTMENT.label) == "部门事项"
+        assert str(LimitUnit.WORKING_HOURS.label) == "工作小时"
