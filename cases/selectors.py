@@ -1,12 +1,20 @@
 """Reads for the case flow."""
 
+from dataclasses import replace
+
 from django.contrib.gis.geos import Point
 
 from territory.models import Unit
 
 from . import catalogue
 from .flow import Step
-from .models import Department, DepartmentArea, ServiceTerms, WorkingDayOverride
+from .models import (
+    Department,
+    DepartmentArea,
+    ServiceTerms,
+    WorkingDayOverride,
+    default_yellow_share,
+)
 from .working_time import DEFAULT_OFFICE_HOURS, WorkingCalendar, package_knows
 
 
@@ -33,7 +41,7 @@ def service_terms_for(*, item) -> catalogue.Terms:
     fallback, so a case always has a limit. Inactive terms count as none."""
     row = ServiceTerms.objects.filter(item=item, active=True).prefetch_related("limits").first()
     if row is None:
-        return catalogue.FALLBACK
+        return replace(catalogue.FALLBACK, yellow_share=default_yellow_share())
     limits = dict(catalogue.FALLBACK.limits)
     limits.update({Step(limit.step): (limit.amount, limit.unit) for limit in row.limits.all()})
     return catalogue.Terms(

@@ -112,6 +112,7 @@ def test_service_terms_for_an_item_without_terms_falls_back_to_the_defaults():
     )
     terms = service_terms_for(item=new)
     assert set(terms.limits) == timed_steps()
+    assert terms.yellow_share == default_yellow_share()
     row = ServiceTerms.objects.get(item__code="0402")
     row.yellow_share = None
     row.save()

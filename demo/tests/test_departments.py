@@ -7,6 +7,7 @@ from django.contrib.gis.geos import Point
 from cases.models import Department, DepartmentArea
 from cases.selectors import departments_for
 from demo.departments import COUNTY_BUREAUS, TOWNSHIP_STATIONS, demo_departments_create
+from demo.users import demo_users_create
 from patrols.models import IncidentCategory
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +54,10 @@ def test_seeding_the_demo_departments_again_keeps_every_edit(territory):
     bureau.refresh_from_db()
     assert bureau.name == "城市管理综合执法局"
     assert not bureau.items.exists() and not bureau.areas.exists()
+
+
+def test_the_demo_department_login_works_for_the_urban_management_bureau(territory):
+    demo_departments_create()
+    demo_users_create()
+    bureau = Department.objects.get(code="411381-cgj")
+    assert list(bureau.members.values_list("username", flat=True)) == ["department"]
