@@ -65,9 +65,13 @@ def message_enqueue(
     if channel in (Channel.SMS, Channel.EMAIL) and not address:
         raise ValidationError({"address": f"a {channel} message needs an address"})
     with translation.override(language):
-        values = {name: _render(value) for name, value in (context or {}).items()}
-        subject_text = _render(subject) % values if values else _render(subject)
-        body_text = _render(body) % values if values else _render(body)
+        # Lazy values (a status label) are rendered here, in the message's language too.
+        values = {
+            name: str(value) if isinstance(value, Promise) else value
+            for name, value in (context or {}).items()
+        }
+        subject_text = _text(subject) % values if values else _text(subject)
+        body_text = _text(body) % values if values else _text(body)
     message, created = Message.objects.get_or_create(
         key=key,
         defaults={
@@ -88,13 +92,17 @@ def message_enqueue(
 def _language(language, recipient) -> str:
     known = dict(settings.LANGUAGES)
     for candidate in (language, getattr(recipient, "language", None), settings.LANGUAGE_CODE):
-        if candidate and translation.get_supported_language_variant(candidate) in known:
-            return translation.get_supported_language_variant(candidate)
+        try:
+            variant = translation.get_supported_language_variant(candidate or "")
+        except LookupError:
+            continue  # a language the site does not speak: the next choice
+        if variant in known:
+            return variant
     return settings.LANGUAGE_CODE
 
 
-def _render(value) -> str:
-    return str(value) if isinstance(value, Promise) else value if isinstance(value, str) else ""
+def _text(value) -> str:
+    return str(value) if isinstance(value, str | Promise) else ""
 
 
 def _defer(message: Message, *, at: datetime | None = None) -> None:

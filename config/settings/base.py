@@ -318,7 +318,7 @@ for _pair in filter(None, env("WANGGE_NOTIFICATION_BACKENDS", "").split(",")):
             f"of {', '.join(WANGGE_NOTIFICATION_BACKENDS)}"
         )
     WANGGE_NOTIFICATION_BACKENDS[_channel] = _path
-WANGGE_NOTIFICATION_MAX_ATTEMPTS = int(env("WANGGE_NOTIFICATION_MAX_ATTEMPTS", "8"))
+WANGGE_NOTIFICATION_MAX_ATTEMPTS = int(env("WANGGE_NOTIFICATION_MAX_ATTEMPTS", "12"))
 WANGGE_NOTIFICATION_RETRY_BASE_S = float(env("WANGGE_NOTIFICATION_RETRY_BASE_S", "30"))
 WANGGE_NOTIFICATION_RETRY_CAP_S = float(env("WANGGE_NOTIFICATION_RETRY_CAP_S", "3600"))
 # The SMS gateway's webhook (notifications.backends.WebhookSmsBackend) and the secret its

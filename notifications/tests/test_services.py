@@ -82,10 +82,19 @@ def test_lazy_values_in_the_context_are_rendered_in_the_language_too():
         channel="log",
         key="k",
         language="zh-hans",
-        body="%(status)s",
-        context={"status": _("This field is required.")},
+        body="%(status)s (%(case)s)",
+        context={"status": _("This field is required."), "case": 123},
     )
-    assert message.body == "该字段是必填项。"
+    assert message.body == "该字段是必填项。 (123)"
+
+
+@pytest.mark.parametrize("language", ["fr", "", None])
+def test_a_language_the_site_does_not_speak_falls_back_to_the_sites(settings, language):
+    settings.LANGUAGE_CODE = "zh-hans"
+    message = services.message_enqueue(
+        channel="log", key="k", language=language, body=_("This field is required.")
+    )
+    assert message.language == "zh-hans" and message.body == "该字段是必填项。"
 
 
 def test_the_recipients_own_language_is_used_when_the_caller_gives_none(settings):
