@@ -34,3 +34,17 @@ def test_a_malformed_value_stops_with_the_reason():
         assert (
             "WANGGE_NOTIFICATION_BACKENDS" in done.stderr and "channel=dotted.path" in done.stderr
         )
+
+
+def test_check_names_a_backend_that_cannot_be_loaded(settings):
+    from notifications.checks import backends_load
+
+    assert backends_load() == []
+    settings.WANGGE_NOTIFICATION_BACKENDS = {"sms": "notifications.backends.NoSuch", "log": LOG}
+    (problem,) = backends_load()
+    assert problem.id == "notifications.E001" and "sms" in problem.msg
+    settings.WANGGE_NOTIFICATION_BACKENDS = {"sms": WEBHOOK}
+    settings.WANGGE_SMS_WEBHOOK_URL = ""
+    assert [p.id for p in backends_load()] == ["notifications.W001"]
+    settings.WANGGE_NOTIFICATION_BACKENDS = {"sms": "notifications.services.LEASE"}
+    assert [p.id for p in backends_load()] == ["notifications.E002"]
