@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.tests.queue import queued_jobs
+from core.tests.queue import queue, queued_jobs  # noqa: F401
 from notifications import services
 from notifications.models import Message, Status
 from territory.tests.factories import UserFactory
@@ -165,8 +165,9 @@ def test_committed_message_is_delivered_once(gateway):
         "key": message.key,
     }
     assert gateway.requests[0]["headers"]["Idempotency-Key"] == message.key
-    assert deliver(message) is None  # sent: a second job or the sweep leaves it alone
-    assert services.messages_deliver_due(now=timezone.now() + datetime.timedelta(days=1)) == []
+    later = timezone.now() + datetime.timedelta(days=1)
+    assert deliver(message, now=later) is None  # sent: a second job or the sweep leaves it alone
+    assert services.messages_deliver_due(now=later) == []
     assert len(gateway.requests) == 1
 
 
@@ -292,6 +293,7 @@ def test_requeue_gives_a_dead_message_another_round(gateway):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("queue")  # the queue's tables are not flushed with the data
 def test_enqueuing_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError, match="inside the transaction"):
         services.message_enqueue(channel="log", key="k", body="text")
@@ -299,6 +301,7 @@ def test_enqueuing_outside_a_transaction_is_refused():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("queue")  # the queue's tables are not flushed with the data
 def test_a_rolled_back_step_sends_nothing(gateway):
     class StepFailed(Exception):
         pass
@@ -329,6 +332,7 @@ def _in_thread(run):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("queue")  # the queue's tables are not flushed with the data
 def test_two_workers_at_once_send_it_once(gateway):
     with transaction.atomic():
         message = sms()
@@ -346,6 +350,7 @@ def test_two_workers_at_once_send_it_once(gateway):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("queue")  # the queue's tables are not flushed with the data
 def test_a_worker_skips_a_message_another_is_claiming_without_waiting(gateway):
     with transaction.atomic():
         message = sms()
@@ -380,3 +385,48 @@ def test_the_gateway_body_is_json_with_the_key():
     body = json.dumps({"to": PHONE, "text": "短信", "key": "k"}, ensure_ascii=False).encode()
     assert sign("s", "1", body) != sign("s", "2", body) != sign("t", "1", body)
     assert sign("s", "1", body).startswith("sha256=") and len(sign("s", "1", body)) == 71
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("queue")  # the queue's tables are not flushed with the data
+def test_two_steps_enqueuing_the_same_key_at_once_write_one_message():
+    written, release = threading.Event(), threading.Event()
+
+    def first_step():
+        with transaction.atomic():
+            message = services.message_enqueue(channel="log", key="k", body="first")
+            written.set()
+            release.wait()
+        return message
+
+    first, first_outcome = _in_thread(first_step)
+    written.wait()
+    # The second step's insert waits on the first's uncommitted row, then finds it.
+    second, second_outcome = _in_thread(
+        lambda: _enqueue_in_transaction(channel="log", key="k", body="second")
+    )
+    _wait_until_blocked()
+    release.set()
+    first.join()
+    second.join()
+    assert "error" not in second_outcome, second_outcome.get("error")
+    assert second_outcome["value"].pk == first_outcome["value"].pk
+    assert Message.objects.get().body == "first"
+    assert len(queued_jobs(JOB)) == 1
+
+
+def _enqueue_in_transaction(**kwargs):
+    with transaction.atomic():
+        return services.message_enqueue(**kwargs)
+
+
+def _wait_until_blocked():
+    """Until another connection waits for a lock (the second insert on the first's key)."""
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
