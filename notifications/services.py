@@ -64,14 +64,19 @@ def message_enqueue(
         address = (recipient.email if recipient is not None else "") if channel == "email" else ""
     if channel in (Channel.SMS, Channel.EMAIL) and not address:
         raise ValidationError({"address": f"a {channel} message needs an address"})
+    for name, value in (("address", address), ("topic", topic)):
+        if len(value) > Message._meta.get_field(name).max_length:
+            raise ValidationError({name: f"at most {Message._meta.get_field(name).max_length}"})
     with translation.override(language):
-        # Lazy values (a status label) are rendered here, in the message's language too.
-        values = {
-            name: str(value) if isinstance(value, Promise) else value
-            for name, value in (context or {}).items()
-        }
-        subject_text = _text(subject) % values if values else _text(subject)
-        body_text = _text(body) % values if values else _text(body)
+        # Lazy values (a status label) are rendered by the % below, in this language too.
+        values = dict(context or {})
+        try:
+            subject_text = _text(subject) % values if values else _text(subject)
+            body_text = _text(body) % values if values else _text(body)
+        except (KeyError, ValueError, TypeError) as error:
+            raise ValidationError({"context": f"the text's placeholders: {error!r}"}) from error
+    if not body_text.strip():
+        raise ValidationError({"body": "a message says something"})
     message, created = Message.objects.get_or_create(
         key=key,
         defaults={

@@ -118,6 +118,10 @@ def test_the_recipients_own_language_is_used_when_the_caller_gives_none(settings
         ({"channel": "sms"}, "address"),
         ({"channel": "sms", "address": PHONE, "key": ""}, "key"),
         ({"channel": "sms", "address": PHONE, "key": "k" * 201}, "key"),
+        ({"channel": "sms", "address": "1" * 255}, "address"),
+        ({"channel": "log", "topic": "t" * 101}, "topic"),
+        ({"channel": "log", "body": " "}, "body"),
+        ({"channel": "log", "body": "%(missing)s", "context": {"case": 1}}, "context"),
     ],
 )
 def test_a_bad_message_is_refused_and_nothing_is_written(kwargs, field):
