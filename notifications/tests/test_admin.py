@@ -89,3 +89,10 @@ def test_staff_without_the_permission_cannot_requeue(outbox):
     requeue(client, outbox["sms"])
     outbox["sms"].refresh_from_db()
     assert outbox["sms"].status == Status.DEAD
+
+
+def test_the_outbox_speaks_chinese(outbox):
+    client = staff(superuser=True)
+    page = client.get(LIST, {"status__exact": "dead"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = page.content.decode()
+    assert "已失效" in text and "重新发送所选的失效消息" in text
