@@ -215,6 +215,18 @@ def test_an_answer_lost_after_the_gateway_stored_it_is_not_a_second_text(gateway
     assert gateway.distinct == 1 and gateway.duplicates == 1 and gateway.doubled_messages == 0
 
 
+def test_a_gateway_too_slow_to_answer_is_tried_again_under_the_same_key(gateway, settings):
+    settings.WANGGE_SMS_WEBHOOK_TIMEOUT_S = 0.2
+    gateway.hold.clear()  # the gateway takes the request and answers too late
+    message = sms()
+    slow = deliver(message)
+    assert slow.status == Status.FAILED and "no answer" in slow.last_error
+    gateway.hold.set()  # it then stores the message, its answer going nowhere
+    retried = deliver(message, now=slow.next_attempt_at)
+    assert retried.status == Status.SENT and retried.attempts == 2
+    assert gateway.distinct == 1 and gateway.doubled_messages == 0
+
+
 def test_a_permanent_refusal_is_dead_at_once_and_never_retried(gateway):
     gateway.fail_next(1, status=400)
     message = sms()
