@@ -446,3 +446,30 @@ def _wait_until_blocked():
             )
             if cursor.fetchone()[0]:
                 return
+
+
+class RefusingMailServer:
+    """Stands for a mail server that refuses the address (Django's EMAIL_BACKEND interface)."""
+
+    def __init__(self, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        import smtplib
+
+        raise smtplib.SMTPRecipientsRefused({messages[0].to[0]: (550, b"no such user")})
+
+
+class DownMailServer(RefusingMailServer):
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("connection refused")
+
+
+@pytest.mark.parametrize(
+    "server, status", [("RefusingMailServer", Status.DEAD), ("DownMailServer", Status.FAILED)]
+)
+def test_a_refused_address_is_dead_and_a_mail_server_down_is_retried(settings, server, status):
+    settings.WANGGE_NOTIFICATION_BACKENDS = {"email": "notifications.backends.EmailBackend"}
+    settings.EMAIL_BACKEND = f"notifications.tests.test_services.{server}"
+    message = services.message_enqueue(channel="email", key="k", address="x@example.cn", body="b")
+    assert deliver(message).status == status
