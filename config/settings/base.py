@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "territory.apps.TerritoryConfig",
     "microgrids",
     "patrols",
+    "notifications",
     "cases",
 ]
 
@@ -285,6 +286,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("WANGGE_LOG_LEVEL", "WARNING")},
+    # What the log backend "sends" must show at the default level.
+    "loggers": {"notifications.backends": {"level": "INFO"}},
 }
 
 # Debian 12's GDAL 3.6 cannot sandbox file access; boundary files are read by pyogrio's own GDAL.
@@ -300,3 +303,35 @@ PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": 10.0, "stalled_wor
 # Requests are stopped after this many seconds with a 503 (0: never). The web server sets it
 # below its own worker timeout (config/gunicorn.py).
 WANGGE_REQUEST_TIMEOUT_S = float(env("WANGGE_REQUEST_TIMEOUT_S", "0"))
+
+# Notifications (notifications/, docs/operations.md): which backend delivers each channel, as
+# "channel=dotted.path" pairs separated by commas; every channel logs by default, so nothing
+# leaves a development server. Each message is tried WANGGE_NOTIFICATION_MAX_ATTEMPTS times,
+# the waits doubling from WANGGE_NOTIFICATION_RETRY_BASE_S up to WANGGE_NOTIFICATION_RETRY_CAP_S.
+_LOG_BACKEND = "notifications.backends.LogBackend"
+WANGGE_NOTIFICATION_BACKENDS = {"sms": _LOG_BACKEND, "email": _LOG_BACKEND, "log": _LOG_BACKEND}
+for _pair in filter(None, env("WANGGE_NOTIFICATION_BACKENDS", "").split(",")):
+    _channel, _sep, _path = (part.strip() for part in _pair.partition("="))
+    if not (_sep and _channel in WANGGE_NOTIFICATION_BACKENDS and _path):
+        raise ImproperlyConfigured(
+            f"WANGGE_NOTIFICATION_BACKENDS: {_pair!r} is not channel=dotted.path with a channel "
+            f"of {', '.join(WANGGE_NOTIFICATION_BACKENDS)}"
+        )
+    WANGGE_NOTIFICATION_BACKENDS[_channel] = _path
+WANGGE_NOTIFICATION_MAX_ATTEMPTS = int(env("WANGGE_NOTIFICATION_MAX_ATTEMPTS", "12"))
+WANGGE_NOTIFICATION_RETRY_BASE_S = float(env("WANGGE_NOTIFICATION_RETRY_BASE_S", "30"))
+WANGGE_NOTIFICATION_RETRY_CAP_S = float(env("WANGGE_NOTIFICATION_RETRY_CAP_S", "3600"))
+# The SMS gateway's webhook (notifications.backends.WebhookSmsBackend) and the secret its
+# signature header is computed with.
+WANGGE_SMS_WEBHOOK_URL = env("WANGGE_SMS_WEBHOOK_URL", "")
+WANGGE_SMS_WEBHOOK_SECRET = env("WANGGE_SMS_WEBHOOK_SECRET", "")
+WANGGE_SMS_WEBHOOK_TIMEOUT_S = float(env("WANGGE_SMS_WEBHOOK_TIMEOUT_S", "10"))
+# E-mail (notifications.backends.EmailBackend): Django's SMTP settings, with a timeout, so a
+# mail server that does not answer holds a worker seconds, not forever.
+EMAIL_HOST = env("WANGGE_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("WANGGE_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("WANGGE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env("WANGGE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env("WANGGE_EMAIL_TLS", "0") == "1"
+EMAIL_TIMEOUT = float(env("WANGGE_EMAIL_TIMEOUT_S", "30"))
+DEFAULT_FROM_EMAIL = env("WANGGE_EMAIL_FROM", "wangge@localhost")
