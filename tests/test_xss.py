@@ -172,6 +172,8 @@ def test_every_page_sends_a_strict_policy_and_breaks_none_of_it(territory, live_
         ("village_officer", f"/planner/?grid={GRID}", "#summary-line, #message.error"),
         ("grid_worker", "/field/", "#route-stops li"),
         ("admin", "/api/docs/", ".swagger-ui .opblock"),
+        # DRF's browsable API (Pygments, a dev dependency, made it write an inline <style>).
+        ("village_officer", "/api/scheduled-changes/", ".response-info"),
     ]
     for username, path, ready in pages:
         page = watched_page(
