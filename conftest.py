@@ -79,12 +79,16 @@ def api():
 
 
 def _patrol_seed():
-    """The visit policy and catalogue come from a migration; a transactional test (the browser
-    tests) flushes them at its end, so put them back when missing, and forget the catalogue a
-    process keeps in memory."""
+    """The visit policy, the catalogue and its service terms come from migrations; a
+    transactional test (the browser tests) flushes them at its end, so put them back when
+    missing, and forget the catalogue a process keeps in memory."""
+    from cases import catalogue as terms
+    from cases.models import ServiceTerms, StepLimit
     from patrols import catalogue, selectors
     from patrols.models import IncidentCategory, VisitPolicy
 
     selectors._ITEMS["at"] = 0.0
     if not IncidentCategory.objects.exists() or not VisitPolicy.objects.exists():
         catalogue.seed(VisitPolicy, IncidentCategory)
+    if not ServiceTerms.objects.exists():
+        terms.seed(IncidentCategory, ServiceTerms, StepLimit)

@@ -1,10 +1,18 @@
-"""The case flow's tables. So far: the working-day overrides the deadlines rest on
-(cases.working_time; cases.selectors.working_calendar reads them)."""
+"""The case flow's tables: the working-day overrides the deadlines rest on (cases.working_time;
+cases.selectors.working_calendar reads them), the catalogue's service terms and the departments."""
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from territory.models import Versioned
+from territory.codes import Level
+from territory.models import Unit, Versioned
+
+from .flow import Step
+from .working_time import Deadline, WorkingCalendar
 
 
 class WorkingDayOverride(Versioned):
@@ -37,3 +45,215 @@ class WorkingDayOverride(Versioned):
 
     def __str__(self):
         return f"{self.date.isoformat()} {'workday' if self.is_workday else 'day off'}"
+
+
+# --- The service catalogue's terms and the departments (职能部门) -----------------------------
+# What each item of the incident catalogue (patrols.IncidentCategory) promises: a time limit per
+# step of the flow, who handles it, whether it becomes a case by itself and is disclosed; and the
+# departments, with the areas they cover kept apart from the items they handle ("where" is not
+# "who"). Seeded from cases/catalogue.py; the demo's departments from demo/departments.py.
+
+# The yellow card shows when a step has used this share of its limit, unless the item says
+# otherwise (settings.WANGGE_YELLOW_CARD_SHARE).
+DEFAULT_YELLOW_SHARE = 0.8
+
+
+def default_yellow_share() -> float:
+    return float(getattr(settings, "WANGGE_YELLOW_CARD_SHARE", DEFAULT_YELLOW_SHARE))
+
+
+class Responsible(models.TextChoices):
+    """Who works an item's cases: the grid's own workers, a department, or a volunteer."""
+
+    GRID = "grid", _("Grid matter (网格事项)")
+    DEPARTMENT = "department", _("Department matter (部门事项)")
+    VOLUNTEER = "volunteer", _("Small service order (小微服务)")
+
+
+class LimitUnit(models.TextChoices):
+    WORKING_HOURS = "hours", _("working hours")
+    WORKING_DAYS = "days", _("working days")
+
+
+class ServiceTerms(Versioned):
+    """The terms of one catalogue item (事项): the public promise of how fast and by whom."""
+
+    item = models.OneToOneField(
+        "patrols.IncidentCategory",
+        on_delete=models.PROTECT,
+        related_name="terms",
+        verbose_name=_("item"),
+        limit_choices_to={"parent__isnull": False},
+    )
+    responsible = models.CharField(
+        _("handled as"), max_length=16, choices=Responsible.choices, default=Responsible.GRID
+    )
+    auto_case = models.BooleanField(
+        _("an incident becomes a case by itself"),
+        default=False,
+        help_text=_("Ticked: a grid worker's incident of this item opens a case at once."),
+    )
+    public = models.BooleanField(
+        _("publicly disclosed (晒单)"),
+        default=True,
+        help_text=_("Unticked: its cases never appear on the public page (e.g. cult activity)."),
+    )
+    yellow_share = models.FloatField(
+        _("yellow card at share of the limit"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.05), MaxValueValidator(0.99)],
+        help_text=_("Empty: the default setting (0.8 unless configured)."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["item__code"]
+        verbose_name = _("service terms")
+        verbose_name_plural = _("service terms")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(yellow_share__isnull=True)
+                | Q(yellow_share__gte=0.05, yellow_share__lte=0.99),
+                name="serviceterms_yellow_share_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(responsible__in=Responsible.values),
+                name="serviceterms_responsible_known",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.item)
+
+    @property
+    def effective_yellow_share(self) -> float:
+        return self.yellow_share if self.yellow_share is not None else default_yellow_share()
+
+    def clean(self):
+        if self.item_id is not None and self.item.parent_id is None:
+            raise ValidationError(
+                {"item": _("Terms belong to an item of the catalogue, not to a category.")}
+            )
+
+
+class StepLimit(Versioned):
+    """The limit of one timed step (flow.Step) for one item: an amount of working hours or
+    working days on the calendar of cases.working_time."""
+
+    terms = models.ForeignKey(ServiceTerms, on_delete=models.CASCADE, related_name="limits")
+    step = models.CharField(_("step"), max_length=16, choices=Step.choices)
+    amount = models.PositiveSmallIntegerField(
+        _("limit"), validators=[MinValueValidator(1), MaxValueValidator(999)]
+    )
+    unit = models.CharField(_("unit"), max_length=8, choices=LimitUnit.choices)
+
+    class Meta:
+        ordering = ["terms", "step"]
+        verbose_name = _("step limit")
+        verbose_name_plural = _("step limits")
+        constraints = [
+            models.UniqueConstraint(fields=["terms", "step"], name="steplimit_one_per_step"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=1, amount__lte=999), name="steplimit_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit__in=LimitUnit.values), name="steplimit_unit_known"
+            ),
+            models.CheckConstraint(condition=Q(step__in=Step.values), name="steplimit_step_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.step}: {self.amount} {self.unit}"
+
+    def deadline(self, *, start, calendar: WorkingCalendar) -> Deadline:
+        if self.unit == LimitUnit.WORKING_HOURS:
+            return calendar.add_working_hours(start, self.amount)
+        return calendar.add_working_days(start, self.amount)
+
+
+class Department(Versioned):
+    """A functional department (职能部门) of a county: a county bureau (城管局) or a township's
+    station of one (派出所, 司法所). Which items it handles and which areas it covers are two
+    separate lists: a police station handles public order in its township only, the county
+    bureau the same items everywhere. Territory is held by code (like role assignments), so a
+    new boundary version keeps the department's coverage."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    county_code = models.CharField(
+        _("county"), max_length=17, help_text=_("Division code of the county it belongs to.")
+    )
+    items = models.ManyToManyField(
+        "patrols.IncidentCategory",
+        blank=True,
+        related_name="departments",
+        verbose_name=_("handles"),
+        help_text=_("Items of the catalogue, or whole categories (all their items)."),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="departments",
+        verbose_name=_("staff"),
+        help_text=_("Department staff who act for it on cases dispatched or escalated to it."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["county_code", "code"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        indexes = [models.Index(fields=["county_code"], name="department_county")]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def clean(self):
+        county = Unit.objects.current().filter(code=self.county_code).first()
+        if county is None or county.level != Level.COUNTY:
+            raise ValidationError(
+                {"county_code": _("%(code)s is not a current county.") % {"code": self.county_code}}
+            )
+
+
+class DepartmentArea(Versioned):
+    """One territorial unit (any level) a department covers: the county for a county bureau, a
+    township for its station. Always within the department's own county."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="areas")
+    unit_code = models.CharField(_("territory code"), max_length=17)
+
+    class Meta:
+        ordering = ["department", "unit_code"]
+        verbose_name = _("area covered")
+        verbose_name_plural = _("areas covered")
+        constraints = [
+            models.UniqueConstraint(fields=["department", "unit_code"], name="department_area_once")
+        ]
+        indexes = [models.Index(fields=["unit_code"], name="department_area_unit")]
+
+    def __str__(self):
+        return self.unit_code
+
+    def clean(self):
+        department = getattr(self, "department", None)
+        if department is None or not self.unit_code:
+            return
+        problem = area_problem(self.unit_code, department.county_code)
+        if problem:
+            raise ValidationError({"unit_code": problem})
+
+
+def area_problem(unit_code: str, county_code: str) -> str | None:
+    """Why a department of `county_code` cannot cover `unit_code`, or None if it can."""
+    unit = Unit.objects.current().filter(code=unit_code).first()
+    if unit is None:
+        return _("%(code)s is not a current unit of the territory.") % {"code": unit_code}
+    if county_code not in unit.path.split("/"):
+        return _("%(code)s lies outside the department's county %(county)s.") % {
+            "code": unit_code,
+            "county": county_code,
+        }
+    return None

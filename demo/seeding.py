@@ -17,6 +17,7 @@ from territory.models import HOUSEHOLD_FLAGS, Unit
 from territory.services import boundaries_import, to_geos
 
 from . import generator
+from .departments import demo_departments_create
 
 DENGZHOU_FILE = (
     Path(settings.BASE_DIR) / "fixtures" / "boundaries" / "411381_dengzhou_gcj02.geojson"
@@ -40,7 +41,7 @@ _COLUMNS = (
 
 @transaction.atomic
 def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=None) -> dict:
-    """Seed the county, its subdivisions and households; all or nothing. `counts` overrides the
+    """Seed the county, its subdivisions, households and departments; all or nothing. `counts` overrides the
     number of townships/villages/grids (tests use small ones)."""
     progress = progress or (lambda items, **_: items)
     features = read_boundary_file(DENGZHOU_FILE, crs="gcj02")
@@ -119,7 +120,12 @@ def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=
                     households += 1
         cursor.execute("ANALYZE territory_household")
     by_level = {level: sum(1 for u in territory if u.level == level) for level in Level.ORDER}
-    return {"households": households, **{k: v for k, v in by_level.items() if v}}
+    departments = demo_departments_create()
+    return {
+        "households": households,
+        **{k: v for k, v in by_level.items() if v},
+        "departments": departments,
+    }
 
 
 def _id_number(faker) -> str:

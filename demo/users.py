@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from cases.models import Department
 from territory.codes import Level
 from territory.models import RoleAssignment, RoleChoices, Unit
 from territory.services import role_assign
@@ -44,5 +45,10 @@ def demo_users_create() -> list[tuple[str, str, str]]:
             user.save()
         if role and not RoleAssignment.objects.filter(user=user, role=role).exists():
             role_assign(user=user, role=role, unit_code=unit.code)
+        if role == RoleChoices.DEPARTMENT_STAFF:
+            # The demo's department login works for the urban management bureau (城管局).
+            bureau = Department.objects.filter(code=f"{county.code}-cgj").first()
+            if bureau is not None:
+                bureau.members.add(user)
         rows.append((username, role or "superuser", f"{unit.name} {unit.code}"))
     return rows

@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from cases.models import Department
 from demo.seeding import demo_seed
 from territory.models import Household, Unit
 from territory.topology import topology_check
@@ -20,6 +21,18 @@ def test_small_demo_seed_tiles_and_places_every_household():
     assert Household.objects.count() == figures["households"]
     assert not Household.objects.filter(grid__isnull=True).exists()
     assert Household.objects.filter(micro_grid__isnull=False).exists()
+    # The county's bureaus, and a police station and a justice office in each township.
+    assert figures["departments"] == Department.objects.count() == 13 + 2 * 4
+
+
+def test_an_existing_demo_gets_its_departments_on_the_next_run(capsys):
+    demo_seed(seed=7, counts={"townships": 4, "villages": 16, "grids": 60, "microgrid_grids": 2})
+    Department.objects.all().delete()
+    call_command("seed_demo", "--if-empty", verbosity=0)
+    assert "added 21 demo departments" in capsys.readouterr().out
+    call_command("seed_demo", "--if-empty", verbosity=0)
+    assert "added" not in capsys.readouterr().out
+    assert Department.objects.count() == 21
 
 
 @pytest.mark.slow

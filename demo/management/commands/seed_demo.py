@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from demo.departments import demo_departments_create
 from demo.seeding import demo_seed
 from territory.models import Unit
 
@@ -16,7 +17,12 @@ class Command(BaseCommand):
     def handle(self, *args, scale, seed, if_empty, **options):
         if Unit.objects.exists():
             if if_empty:
-                self.stdout.write("seed_demo: the database already has a territory; kept it.")
+                # A demo seeded before the departments existed gets them now.
+                added = demo_departments_create()
+                self.stdout.write(
+                    "seed_demo: the database already has a territory; kept it"
+                    + (f" (added {added} demo departments)." if added else ".")
+                )
                 return
             raise CommandError("the database already has a territory; seed an empty database")
 
