@@ -242,6 +242,28 @@ def allowed_actions_for(*, user, case: Case) -> list[str]:
     return [str(a.value) for a in sorted(actions, key=order.index)]
 
 
+def contact_shown(*, user):
+    """A test `case -> bool`: does `user` see the case's contact (name, phone) in clear? Those
+    who see personal data there (territory.roles.SEES_PERSONAL_DATA), the reporter, the
+    assignee and the department holding it; masked for everyone else. One query for a whole
+    list (the user's departments)."""
+    j = jurisdiction_for(user=user)
+    if j.everything:
+        return lambda case: True
+    departments = set(
+        Department.objects.filter(members=user, active=True).values_list("pk", flat=True)
+    )
+
+    def shown(case) -> bool:
+        return (
+            user.pk in (case.reporter_id, case.assignee_id)
+            or (case.department_id is not None and case.department_id in departments)
+            or j.covers(case.territory_path, j.personal_paths)
+        )
+
+    return shown
+
+
 # --- Suggestions: who should take a case, and which cases it may repeat -----------------------
 
 
