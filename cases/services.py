@@ -248,12 +248,13 @@ def case_from_hotline(
 def hotline_caller_create(*, name: str, county_code: str) -> tuple[HotlineCaller, str]:
     """A caller system and its key, which is returned once and never stored."""
     key = secrets.token_urlsafe(32)
-    caller = HotlineCaller.objects.create(
-        name=name,
-        county_code=county_code,
-        key_prefix=key[: selectors.KEY_PREFIX_LENGTH],
-        key_hash=selectors.key_digest(key),
-    )
+    with transaction.atomic():
+        caller = HotlineCaller.objects.create(
+            name=name,
+            county_code=county_code,
+            key_prefix=key[: selectors.KEY_PREFIX_LENGTH],
+            key_hash=selectors.key_digest(key),
+        )
     return caller, key
 
 
