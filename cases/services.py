@@ -565,8 +565,9 @@ def _apply(case: Case, transition, after: flow.CaseState, resolved: _Resolved, *
         case.assignee, case.department = None, None
     elif action == Action.ESCALATE:
         case.assignee, case.department = None, resolved.department
-    elif action == Action.ACKNOWLEDGE:
-        case.assignee = user  # the department holds it, through the one who reported in
+    elif action == Action.ACKNOWLEDGE or (action == Action.ACCEPT and case.assignee_id is None):
+        # A case sent to a department is held by the member who reported in or accepted it.
+        case.assignee = user
     elif action == Action.MERGE:
         case.duplicate_of = resolved.duplicate_of
     elif action == Action.RATE:

@@ -438,29 +438,42 @@ def test_two_connections_acting_on_one_version_one_wins(territory):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_connections_making_a_case_of_one_incident_make_one(territory):
+    """A makes the case (not yet committed) while B, on its own connection, makes it too: B
+    finds no case yet, waits on the incident's unique key, then answers A's case."""
     incident = _incident(territory)
-    results, errors = [], []
-    barrier = threading.Barrier(2)
+    second = {}
 
-    def make(who):
+    def worker_b():
         try:
-            barrier.wait()
-            results.append(
-                services.case_from_incident(user=territory.users[who], incident=incident.pk)
+            own = connections["default"]
+            own.ensure_connection()
+            second["pid"] = own.connection.info.backend_pid
+            second["result"] = services.case_from_incident(
+                user=territory.users["grid_chief"], incident=incident.pk
             )
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
+            second["error"] = exc
         finally:
             connections["default"].close()
 
-    threads = [threading.Thread(target=make, args=(w,)) for w in ("grid_worker", "grid_chief")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    assert sorted(r.created for r in results) == [False, True]
-    assert len({r.case.pk for r in results}) == 1 and Case.objects.count() == 1
+    with transaction.atomic():
+        first = services.case_from_incident(user=territory.users["grid_worker"], incident=incident)
+        b = threading.Thread(target=worker_b)
+        b.start()
+        waiting = False
+        while b.is_alive() and not waiting:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted",
+                    [second.get("pid", -1)],
+                )
+                waiting = cursor.fetchone()[0] > 0
+            b.join(0.01)
+        assert waiting, second
+    b.join()
+    assert "error" not in second, second
+    assert first.created and not second["result"].created
+    assert second["result"].case.pk == first.case.pk and Case.objects.count() == 1
 
 
 def test_item_terms_decide_the_handle_limit(territory):
@@ -479,3 +492,39 @@ def test_item_terms_decide_the_handle_limit(territory):
     case = act(territory, "volunteer", case, "handle", note="清理了", now=TUESDAY)
     assert case.step == "verify"  # 0202: 1 working day to verify -> Wednesday 17:30
     assert case.due_at == datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_connections_sending_one_hotline_order_make_one_case(territory):
+    row, _ = services.hotline_caller_create(name="邓州12345", county_code="411381")
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def send():
+        try:
+            barrier.wait()
+            results.append(hotline(row))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections["default"].close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(r.created for r in results) == [False, True]
+    assert Case.objects.count() == 1 and CaseEvent.objects.count() == 1
+
+
+def test_a_department_member_accepting_holds_the_case(territory):
+    staff = territory.users["department_staff"]
+    bureau = Department.objects.create(code="411381-cgj", name="城管局", county_code="411381")
+    bureau.members.add(staff)
+    case = report(territory)
+    case = act(territory, "village_officer", case, "dispatch", department=bureau.code)
+    assert (case.assignee, case.department) == (None, bureau)
+    case = act(territory, "department_staff", case, "accept")
+    assert (case.status, case.assignee, case.department) == ("accepted", staff, bureau)
