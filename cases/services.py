@@ -98,6 +98,7 @@ def case_report(
     lon: float | None = None,
     lat: float | None = None,
     crs: str = coords.WGS84,
+    point: Point | None = None,
     household: int | Household | None = None,
     description: str = "",
     contact_name: str = "",
@@ -106,14 +107,20 @@ def case_report(
     now: datetime.datetime | None = None,
 ) -> Case:
     """A resident's request (群众点单), or a case a worker or the station raises directly:
-    at a point (lon/lat in `crs`) or at "my home" (a household where the user is registered).
+    at a point (lon/lat in `crs`, or a WGS84 `point`) or at "my home" (a household where the
+    user is registered).
     Where it happened is placed now (territory_place, under the shared placement lock) and
     kept: grid, micro-grid and path of the boundary versions that hold at this instant."""
     now = now or timezone.now()
     item = _item(item)
     description = _description(description)
     with transaction.atomic():
-        point = _report_point(user=user, lon=lon, lat=lat, crs=crs, household=household)
+        if point is not None:
+            if lon is not None or lat is not None or household is not None:
+                raise CaseError({"point": "give one place: a point, lon/lat or your home"})
+            point = _point(point.x, point.y, coords.WGS84)
+        else:
+            point = _report_point(user=user, lon=lon, lat=lat, crs=crs, household=household)
         place = _place(point)
         role = _reporter_role(user=user, path=place[2])
         if source is None:

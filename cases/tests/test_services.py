@@ -83,6 +83,15 @@ def test_my_home_places_the_case_at_the_household(territory):
     assert case.point == home.location and case.grid_id == home.grid_id
 
 
+def test_a_point_may_be_given_as_a_geometry(territory):
+    from django.contrib.gis.geos import Point
+
+    case = services.case_report(
+        user=territory.users["resident"], item="0201", point=Point(*A1B, srid=4326)
+    )
+    assert (case.point.x, case.point.y) == A1B
+
+
 def test_a_resident_may_not_name_a_household_elsewhere(territory):
     with pytest.raises(services.CaseError) as refused:
         services.case_report(
