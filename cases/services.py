@@ -24,7 +24,7 @@ from django.utils import timezone
 from core import coords
 from core.api_errors import ApiError, Problem
 from patrols import selectors as patrol_selectors
-from patrols.models import IncidentCategory
+from patrols.models import Incident, IncidentCategory
 from territory.models import Household, RoleChoices
 from territory.selectors import households_for_user, jurisdiction_for
 
@@ -154,11 +154,45 @@ def case_from_incident(*, user, incident) -> Intake:
     if incident.grid_id is None:
         raise CaseError({"incident": "this incident lies in no grid"})
     _reporter_role(user=user, path=incident.territory_path, residents=False)
+    return _incident_case(incident, actor=user, now=timezone.now())
+
+
+# Incidents older than this are not made cases by the sweep: an item switched to auto_case
+# today does not open cases for last year's incidents.
+AUTO_CASE_WINDOW = datetime.timedelta(days=7)
+AUTO_CASE_BATCH = 500
+
+
+def cases_from_auto_incidents(*, now: datetime.datetime | None = None) -> list[Case]:
+    """The incidents of an item whose terms say so (ServiceTerms.auto_case: gas, fire, an open
+    manhole) become cases by themselves, reported by the worker who logged them. Run every
+    minute by the task worker (cases.tasks); running it twice makes no second case."""
+    now = now or timezone.now()
+    incidents = (
+        Incident.objects.filter(
+            item__terms__auto_case=True,
+            item__terms__active=True,
+            case__isnull=True,
+            grid__isnull=False,
+            created_at__gte=now - AUTO_CASE_WINDOW,
+        )
+        .select_related("item", "reporter")
+        .order_by("created_at")[:AUTO_CASE_BATCH]
+    )
+    made = []
+    for incident in incidents:
+        intake = _incident_case(incident, actor=incident.reporter, now=now, auto=True)
+        if intake.created:
+            made.append(intake.case)
+    return made
+
+
+def _incident_case(incident: Incident, *, actor, now, auto: bool = False) -> Intake:
     case = Case(
         source=Source.INCIDENT,
         item=incident.item,
         description=incident.description,
-        reporter=user,
+        reporter=actor,
         point=incident.location,
         grid_id=incident.grid_id,
         micro_grid_id=incident.micro_grid_id,
@@ -167,7 +201,7 @@ def case_from_incident(*, user, incident) -> Intake:
     )
     try:
         with transaction.atomic():
-            return Intake(_open(case, actor=user, now=timezone.now()), True)
+            return Intake(_open(case, actor=actor, now=now, auto=auto), True)
     except IntegrityError:
         # The same incident made a case at the same moment on another connection.
         existing = Case.objects.filter(incident=incident).first()
@@ -265,7 +299,7 @@ def hotline_caller_create(*, name: str, county_code: str) -> tuple[HotlineCaller
     return caller, key
 
 
-def _open(case: Case, *, actor, now, system: str = "") -> Case:
+def _open(case: Case, *, actor, now, system: str = "", auto: bool = False) -> Case:
     """Number the case, start its dispatch limit and write its first event (inside the
     caller's transaction)."""
     case.created_at = now
@@ -284,7 +318,7 @@ def _open(case: Case, *, actor, now, system: str = "") -> Case:
         at=now,
         where=case.point,
         note=case.description,
-        fields={"source": case.source},
+        fields={"source": case.source} | ({"auto": True} if auto else {}),
     )
     _notify(case, event)
     return case

@@ -537,3 +537,30 @@ def test_a_department_member_accepting_holds_the_case(territory):
     assert (case.assignee, case.department) == (None, bureau)
     case = act(territory, "department_staff", case, "accept")
     assert (case.status, case.assignee, case.department) == ("accepted", staff, bureau)
+
+
+def test_incidents_of_auto_items_become_cases_once(territory):
+    from procrastinate.contrib.django import app
+
+    worker = territory.users["grid_worker"]
+
+    def log(item):
+        return patrol_services.incident_create(
+            user=worker,
+            incident_id=uuid.uuid4(),
+            item_code=item,
+            lon=A1A_SOUTH[0],
+            lat=A1A_SOUTH[1],
+        ).incident
+
+    gas, litter = log("0202"), log("0201")  # 0202 opens a case by itself, 0201 does not
+    made = services.cases_from_auto_incidents()
+    assert [c.incident_id for c in made] == [gas.pk]
+    assert (made[0].reporter, made[0].source) == (worker, "incident")
+    assert CaseEvent.objects.get(case=made[0]).fields == {"source": "incident", "auto": True}
+    assert services.cases_from_auto_incidents() == []
+    assert not Case.objects.filter(incident=litter).exists()
+    tapped = services.case_from_incident(user=worker, incident=gas)
+    assert not tapped.created and tapped.case.pk == made[0].pk
+    crons = {p.task.name: p.cron for p in app.periodic_registry.periodic_tasks.values()}
+    assert crons["cases.tasks.cases_from_auto_incidents"] == "* * * * *"
