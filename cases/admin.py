@@ -17,7 +17,17 @@ from territory.admin import VersionedAdmin, VersionedAdminForm
 from territory.models import RoleChoices, Unit
 
 from .flow import Step
-from .models import Department, DepartmentArea, ServiceTerms, StepLimit, WorkingDayOverride
+from .models import (
+    Case,
+    CaseEvent,
+    Department,
+    DepartmentArea,
+    HotlineCaller,
+    ServiceTerms,
+    StepLimit,
+    WorkingDayOverride,
+)
+from .selectors import visible_cases
 from .working_time import package_is_workday
 
 
@@ -209,3 +219,94 @@ class DepartmentAdmin(VersionedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and _may_edit_department(request, obj)
+
+
+# --- Cases: read-only here ----------------------------------------------------------------------
+# A case changes only through the flow (cases.services.case_act: the row lock, the version, the
+# event), never by editing its row; its events are refused by the database on any change. So
+# the admin shows cases and their history, scoped like the API (cases.selectors), and changes
+# nothing. Hotline caller systems are registered with the command create_hotline_caller (the
+# key is printed once); here a superuser can only switch one off.
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    fields = ("seq", "action", "from_status", "to_status", "actor", "actor_system", "at", "note")
+    readonly_fields = fields
+    ordering = ("seq",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ("number", "item", "status", "step", "due_at", "grid", "source", "created_at")
+    list_filter = ("status", "source", "estimated")
+    search_fields = ("number", "hotline_order")
+    exclude = ("point",)
+    readonly_fields = (
+        "number",
+        "source",
+        "item",
+        "description",
+        "status",
+        "whistle",
+        "step",
+        "step_started_at",
+        "due_at",
+        "yellow_at",
+        "estimated",
+        "grid",
+        "micro_grid",
+        "territory_path",
+        "assignee",
+        "department",
+        "satisfaction",
+        "whistle_rating",
+        "incident",
+        "hotline_caller",
+        "hotline_order",
+        "created_at",
+    )
+    fields = readonly_fields
+    inlines = [CaseEventInline]
+
+    def get_queryset(self, request):
+        return visible_cases(user=request.user).select_related("item", "grid")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HotlineCaller)
+class HotlineCallerAdmin(VersionedAdmin):
+    list_display = ("name", "county_code", "key_prefix", "active")
+    fields = ("name", "county_code", "key_prefix", "active")
+    readonly_fields = ("name", "county_code", "key_prefix")
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,17 +1,18 @@
 """The case flow's tables: the working-day overrides the deadlines rest on (cases.working_time;
-cases.selectors.working_calendar reads them), the catalogue's service terms and the departments."""
+cases.selectors.working_calendar reads them), the catalogue's service terms and the departments,
+and the cases themselves with their immutable history and the hotline's caller systems."""
 
 from django.conf import settings
+from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from territory.codes import Level
-from territory.models import Unit, Versioned
+from territory.models import Unit, Versioned, subtree_q
 
-from .flow import Step
+from .flow import CaseState, Status, Step, Whistle
 from .working_time import Deadline, WorkingCalendar
 
 
@@ -257,3 +258,238 @@ def area_problem(unit_code: str, county_code: str) -> str | None:
             "county": county_code,
         }
     return None
+
+
+# --- Cases (件) and their history -------------------------------------------------------------
+# A case is raised by a resident, a grid worker's incident, the 12345 hotline or an Open311
+# client, and walks the six orders of cases.flow. Where it happened (grid, micro-grid, path) is
+# fixed when it is raised, from the boundary versions that held then: a later re-division never
+# moves an old case (the indicators of a grid stay those of the grid as it was). Its history is
+# CaseEvent, which the database refuses to change (migration 0003).
+
+
+class Source(models.TextChoices):
+    RESIDENT = "resident", _("Resident's request")  # 群众点单
+    INCIDENT = "incident", _("Grid worker's incident")  # 巡查上报
+    HOTLINE = "hotline", _("12345 hotline")
+    OPEN311 = "open311", _("Open311 client")
+
+
+class CaseQuerySet(models.QuerySet):
+    def in_subtree(self, paths):
+        return self.filter(subtree_q("territory_path", paths))
+
+
+class Case(Versioned):
+    """One matter (事项) raised by someone, from its report to its publication. `version`
+    (Versioned: raised by the database on every save) is what a client read: an action sent
+    with an older one is refused (409 stale), so two people acting at once never both win."""
+
+    number = models.CharField(
+        _("case number"),
+        max_length=32,
+        unique=True,
+        editable=False,
+        help_text=_("County code, local date and the day's sequence: 411381-20261201-0007."),
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    item = models.ForeignKey(
+        "patrols.IncidentCategory",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("item"),
+    )
+    description = models.TextField(_("description"), max_length=2000, blank=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_cases",
+        verbose_name=_("reported by"),
+    )
+    # Personal data: shown in clear only to those territory.roles.SEES_PERSONAL_DATA allows
+    # there, the reporter, the assignee and the department holding the case; masked elsewhere.
+    contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    point = models.PointField(_("where"), srid=4326)  # SRID 4326, WGS84
+    grid = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", editable=False, verbose_name=_("grid")
+    )
+    micro_grid = models.ForeignKey(
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("micro-grid"),
+    )
+    territory_path = models.CharField(max_length=200, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REPORTED
+    )
+    whistle = models.CharField(
+        _("escalation"), max_length=8, choices=Whistle.choices, default=Whistle.NONE
+    )
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
+    whistle_rating = models.PositiveSmallIntegerField(_("escalation rating"), null=True, blank=True)
+    # The running step's clock (flow.STEP_OF_STATUS); empty once the case is closed.
+    step = models.CharField(_("current step"), max_length=16, choices=Step.choices, blank=True)
+    step_started_at = models.DateTimeField(_("step started"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    yellow_at = models.DateTimeField(_("yellow card from"), null=True, blank=True)
+    estimated = models.BooleanField(
+        _("deadline estimated"),
+        default=False,
+        help_text=_("The deadline rests on a year whose holiday schedule is not known yet."),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+        verbose_name=_("assignee"),
+    )
+    department = models.ForeignKey(
+        "Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("department"),
+    )
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
+    incident = models.OneToOneField(
+        "patrols.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="case",
+        verbose_name=_("from incident"),
+    )
+    hotline_caller = models.ForeignKey(
+        "HotlineCaller", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    hotline_order = models.CharField(_("hotline order number"), max_length=64, blank=True)
+    # What the hotline sent, as a digest: the same order number with other content is a 409.
+    intake_digest = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hotline_caller", "hotline_order"],
+                condition=Q(hotline_caller__isnull=False),
+                name="case_hotline_order_once",
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="case_status_known"),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True)
+                | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="case_satisfaction_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(whistle_rating__isnull=True)
+                | Q(whistle_rating__gte=1, whistle_rating__lte=5),
+                name="case_whistle_rating_range",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["territory_path"],
+                opclasses=["varchar_pattern_ops"],
+                name="case_path_prefix",
+            ),
+            models.Index(fields=["status", "due_at"], name="case_status_due"),
+            models.Index(fields=["item", "-created_at"], name="case_item_recent"),
+            models.Index(fields=["reporter", "-created_at"], name="case_reporter_recent"),
+            models.Index(fields=["assignee"], name="case_assignee"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def state(self) -> CaseState:
+        return CaseState(self.status, self.whistle, self.satisfaction is not None)
+
+
+class CaseCounter(models.Model):
+    """The day's last case number per county: the number is stable and gap-free per day, and
+    two cases raised at once get two numbers (an upsert takes the row lock)."""
+
+    county_code = models.CharField(max_length=17)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["county_code", "day"], name="casecounter_once")
+        ]
+
+
+class CaseEvent(models.Model):
+    """One action on a case: who, when, where, what, with the note and the action's fields
+    (reason, rating, department...). Immutable: the database refuses UPDATE and DELETE of a
+    row (trigger cases_caseevent_immutable, migration 0003)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField(_("number"))
+    action = models.CharField(_("action"), max_length=32)
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    # An intake system acting (the 12345 hotline): named, since it has no user.
+    actor_system = models.CharField(_("by system"), max_length=100, blank=True)
+    at = models.DateTimeField(_("at"))
+    where = models.PointField(_("where"), srid=4326, null=True, blank=True)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
+    fields = models.JSONField(_("fields"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["case", "seq"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "seq"], name="caseevent_seq_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id}#{self.seq} {self.action}"
+
+
+class HotlineCaller(Versioned):
+    """A caller system (the county's 12345 platform) allowed to raise cases in one county. Its
+    key is shown once when made (cases.services.hotline_caller_create); only its first
+    characters (to find the row) and its SHA-256 are kept."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    county_code = models.CharField(_("county"), max_length=17)
+    key_prefix = models.CharField(max_length=12, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("hotline caller system")
+        verbose_name_plural = _("hotline caller systems")
+
+    def __str__(self):
+        return self.name

@@ -1,17 +1,30 @@
-"""Reads for the case flow."""
+"""Reads for the case flow: the working calendar, the catalogue's terms and the departments,
+and the cases, scoped to who may see them (a 404 outside)."""
 
-from dataclasses import replace
+import datetime
+import hashlib
+import hmac
+from dataclasses import dataclass, replace
 
 from django.contrib.gis.geos import Point
+from django.db.models import Q
+from django.http import Http404
 
-from territory.models import Unit
+from territory.codes import CODE_LENGTH, Level
+from territory.models import RoleAssignment, RoleChoices, Unit, subtree_q
+from territory.selectors import jurisdiction_for
 
-from . import catalogue
-from .flow import Step
+from . import catalogue, flow
+from .flow import Status, Step
 from .models import (
+    Case,
+    CaseEvent,
     Department,
     DepartmentArea,
+    HotlineCaller,
+    Responsible,
     ServiceTerms,
+    Source,
     WorkingDayOverride,
     default_yellow_share,
 )
@@ -95,3 +108,269 @@ def _depth_of_codes(point_or_unit) -> dict[str, int]:
 
 def _paths(**lookup) -> list[str]:
     return list(Unit.objects.filter(**lookup).values_list("path", flat=True)[:1])
+
+
+# --- Cases: who sees which, and what a user is to a case ---------------------------------------
+# Seen by: the station and the centre above the place (commanders, village officers), the grid's
+# workers (their grids' cases), the department a case is dispatched or escalated to, whoever it
+# is assigned to (a volunteer's small service order), and the reporter (a resident's own).
+# Anything else is a 404: nobody learns that a case exists outside their reach.
+
+
+def _case_paths(j) -> tuple[str, ...]:
+    # DIVIDES_GRIDS is the station and the centre (commander, village officer), PATROLS the
+    # grid's workers: together the territorial roles that see a place's cases.
+    return tuple(sorted(set(j.division_paths) | set(j.patrol_paths)))
+
+
+def _reach(user) -> Q:
+    j = jurisdiction_for(user=user)
+    return (
+        subtree_q("territory_path", _case_paths(j))
+        | Q(department__in=Department.objects.filter(members=user, active=True).values("pk"))
+        | Q(assignee=user)
+        | Q(reporter=user)
+    )
+
+
+def visible_cases(*, user):
+    """The cases a user may see, bare (no joins): also the base of the row lock of an action."""
+    if not user or not user.is_authenticated:
+        return Case.objects.none()
+    if jurisdiction_for(user=user).everything:
+        return Case.objects.all()
+    return Case.objects.filter(_reach(user))
+
+
+def cases_for_user(*, user):
+    """The cases a user may see, with what a list shows (item, grid, assignee, department)."""
+    return (
+        visible_cases(user=user)
+        .select_related(
+            "item", "item__parent", "grid", "micro_grid", "assignee", "department", "reporter"
+        )
+        .defer("grid__boundary", "micro_grid__boundary")
+    )
+
+
+def case_for_user(*, user, pk) -> Case:
+    case = cases_for_user(user=user).filter(pk=pk).first() if _is_int(pk) else None
+    if case is None:
+        raise Http404("no such case in your reach")
+    return case
+
+
+def _is_int(value) -> bool:
+    try:
+        int(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def case_history(*, user, case) -> list[CaseEvent]:
+    """The events of a case the user may see, in order (404 when they may not see the case)."""
+    case = case if visible_cases(user=user).filter(pk=case.pk).exists() else None
+    if case is None:
+        raise Http404("no such case in your reach")
+    return list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("seq"))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a user is to one case: the flow roles they may act in on it (cases.flow), whether
+    they are the county centre (评哨), and whether they see its contact in clear."""
+
+    roles: frozenset
+    county_centre: bool = False
+    sees_contact: bool = False
+
+
+def _is_county_path(path: str) -> bool:
+    # A city's or county's path ends with its 6-digit code; below, codes are longer.
+    return len(path.rsplit("/", 1)[-1]) == CODE_LENGTH[Level.COUNTY]
+
+
+def county_of(path: str) -> str:
+    """The county code in a territory path (the deepest 6-digit code; a city's comes first)."""
+    counties = [code for code in path.split("/") if len(code) == CODE_LENGTH[Level.COUNTY]]
+    return counties[-1] if counties else ""
+
+
+def standing(*, user, case: Case) -> Standing:
+    j = jurisdiction_for(user=user)
+    if j.everything:
+        return Standing(frozenset(RoleChoices.values), county_centre=True, sees_contact=True)
+    path = case.territory_path
+    roles = set()
+    if j.covers(path, j.territory_edit_paths):
+        roles.add(RoleChoices.COMMANDER)
+    # division_paths are the commanders' and the officers' subtrees; the flow gives both the
+    # same rights (the station), so a user holding both needs no finer split.
+    if RoleChoices.VILLAGE_OFFICER in j.roles and j.covers(path, j.division_paths):
+        roles.add(RoleChoices.VILLAGE_OFFICER)
+    member = case.department_id is not None and (
+        Department.objects.filter(pk=case.department_id, members=user).exists()
+    )
+    if member:
+        roles.add(RoleChoices.DEPARTMENT_STAFF)
+    assigned = case.assignee_id is not None and case.assignee_id == user.pk
+    if assigned:
+        # Dispatched to them: they work it in the handler roles they hold.
+        roles |= set(j.roles) & set(flow.HANDLERS)
+    reporter = case.reporter_id is not None and case.reporter_id == user.pk
+    if reporter and case.source == Source.RESIDENT:
+        roles.add(RoleChoices.RESIDENT)
+    county_centre = RoleChoices.COMMANDER in roles and any(
+        _is_county_path(p) and j.covers(path, (p,)) for p in j.territory_edit_paths
+    )
+    sees_contact = reporter or assigned or member or j.covers(path, j.personal_paths)
+    return Standing(frozenset(roles), county_centre=county_centre, sees_contact=sees_contact)
+
+
+def allowed_actions_for(*, user, case: Case) -> list[str]:
+    """The case page's buttons: the actions the flow allows in the case's state to any role the
+    user holds on this case (the county centre alone rates an escalation)."""
+    me = standing(user=user, case=case)
+    actions = []
+    for role in sorted(me.roles):
+        for action in flow.allowed_actions(case.state, role):
+            if action == flow.Action.RATE_ESCALATION and not me.county_centre:
+                continue
+            if action not in actions:
+                actions.append(action)
+    order = list(flow.TRANSITIONS)
+    return [str(a.value) for a in sorted(actions, key=order.index)]
+
+
+def contact_shown(*, user):
+    """A test `case -> bool`: does `user` see the case's contact (name, phone) in clear? Those
+    who see personal data there (territory.roles.SEES_PERSONAL_DATA), the reporter, the
+    assignee and the department holding it; masked for everyone else. One query for a whole
+    list (the user's departments)."""
+    j = jurisdiction_for(user=user)
+    if j.everything:
+        return lambda case: True
+    departments = set(
+        Department.objects.filter(members=user, active=True).values_list("pk", flat=True)
+    )
+
+    def shown(case) -> bool:
+        return (
+            user.pk in (case.reporter_id, case.assignee_id)
+            or (case.department_id is not None and case.department_id in departments)
+            or j.covers(case.territory_path, j.personal_paths)
+        )
+
+    return shown
+
+
+# --- Suggestions: who should take a case, and which cases it may repeat -----------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str  # "user" or "department"
+    id: int
+    name: str
+    role: str = ""  # a user's role there; a department's code
+
+
+def dispatch_suggestions(*, case: Case) -> list[Suggestion]:
+    """Who should take a case, from how its item is handled (ServiceTerms.responsible): the
+    grid's own workers for a grid matter, the departments handling the item where it happened
+    (most specific area first) for a department matter, the volunteers above the place for a
+    small service order. Where the case happened is its fixed grid version, not today's."""
+    terms = service_terms_for(item=case.item)
+    if terms.responsible == Responsible.DEPARTMENT:
+        return [
+            Suggestion("department", d.pk, d.name, d.code)
+            for d in departments_for(item=case.item, point_or_unit=case.grid)
+        ]
+    if terms.responsible == Responsible.VOLUNTEER:
+        roles = [RoleChoices.VOLUNTEER]
+        codes = [c for c in case.territory_path.split("/") if c]
+    else:
+        roles = [RoleChoices.MICROGRID_WORKER, RoleChoices.GRID_WORKER, RoleChoices.GRID_CHIEF]
+        codes = [case.grid.code] + ([case.micro_grid.code] if case.micro_grid_id else [])
+    rank = {role: i for i, role in enumerate(roles)}
+    assignments = (
+        RoleAssignment.objects.filter(role__in=roles, unit_code__in=codes, user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    seen, out = set(), []
+    # The micro-grid's worker first, then the grid's workers, then its chief; deepest unit first.
+    for a in sorted(assignments, key=lambda a: (rank[a.role], -len(a.unit_code))):
+        if a.user_id not in seen:
+            seen.add(a.user_id)
+            out.append(Suggestion("user", a.user_id, display_name(a.user), a.role))
+    return out
+
+
+def display_name(user) -> str:
+    return (user.last_name + user.first_name) or user.username
+
+
+DUPLICATE_METRES = 200
+DUPLICATE_DAYS = 7
+
+
+def duplicate_candidates(
+    *, case: Case, metres: float = DUPLICATE_METRES, days: int = DUPLICATE_DAYS, user=None
+):
+    """Open cases of the same item raised within `days` of this one and `metres` of it (on the
+    geography: metres on the ground, not degrees), nearest first; only those `user` may see
+    when given. Closed cases (rejected, cancelled, merged) are no merge targets."""
+    window = datetime.timedelta(days=days)
+    base = visible_cases(user=user) if user is not None else Case.objects.all()
+    return (
+        base.filter(
+            item_id=case.item_id,
+            created_at__gte=case.created_at - window,
+            created_at__lte=case.created_at + window,
+        )
+        .exclude(pk=case.pk)
+        .exclude(status__in=[Status.REJECTED, Status.CANCELLED, Status.MERGED])
+        .extra(
+            where=["ST_DWithin(cases_case.point::geography, ST_GeomFromEWKB(%s)::geography, %s)"],
+            params=[bytes(case.point.ewkb), float(metres)],
+        )
+        .annotate(distance_m=_distance_to(case.point))
+        .order_by("distance_m", "pk")
+    )
+
+
+def _distance_to(point):
+    from django.db.models import FloatField
+    from django.db.models.expressions import RawSQL
+
+    return RawSQL(
+        "ST_Distance(cases_case.point::geography, ST_GeomFromEWKB(%s)::geography)",
+        (bytes(point.ewkb),),
+        output_field=FloatField(),
+    )
+
+
+# --- The hotline's caller systems ---------------------------------------------------------------
+
+
+def hotline_caller_for_key(key: str) -> HotlineCaller | None:
+    """The active caller system holding `key`, or None. The row is found by the key's first
+    characters; the key itself is compared as SHA-256 digests in constant time."""
+    if not isinstance(key, str) or len(key) < KEY_PREFIX_LENGTH or len(key) > 200:
+        return None
+    caller = HotlineCaller.objects.filter(key_prefix=key[:KEY_PREFIX_LENGTH], active=True).first()
+    if caller is None:
+        return None
+    if not hmac.compare_digest(key_digest(key), caller.key_hash):
+        return None
+    return caller
+
+
+KEY_PREFIX_LENGTH = 12
+
+
+def key_digest(key: str) -> str:
+    # Keys are 256 random bits: a plain digest cannot be brute-forced, unlike a password.
+    return hashlib.sha256(key.encode()).hexdigest()

@@ -160,3 +160,74 @@ def test_pages(territory, client, role):
 def test_superuser_sees_everything(territory, api):
     response = api(territory.users["admin"]).get(reverse("api-units"), {"page_size": 100})
     assert codes(response) == ALL_UNITS
+
+
+# --- cases: every endpoint against every role ------------------------------------------------
+# Case A in micro-grid A1a-south, case B in township B, both raised by the superuser: only the
+# station, the centre and the grid's workers above a place see its cases (a volunteer, a
+# department and a resident see only what is assigned to them, theirs or their own).
+CASES_SEEN = {
+    "commander": {"A", "B"},
+    "township_commander": {"A"},
+    "village_officer": {"A"},
+    "grid_chief": {"A"},
+    "grid_worker": {"A"},
+    "microgrid_worker": {"A"},
+    "volunteer": set(),
+    "department_staff": set(),
+    "resident": set(),
+}
+STATION_ROLES = {"commander", "township_commander", "village_officer"}
+# Where each role may raise a case (the point of A1b household, in grid A1b).
+RAISES_AT_A1B = {"commander", "township_commander", "village_officer", "resident"}
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_case_endpoints_are_scoped(territory, api, role):
+    from cases import services as case_services
+
+    admin = territory.users["admin"]
+    cases = {
+        name: case_services.case_report(user=admin, item="0201", lon=x, lat=y)
+        for name, (x, y) in (("A", HOUSEHOLD_POINTS["A1a-south"]), ("B", HOUSEHOLD_POINTS["B1a"]))
+    }
+    client = api(territory.users[role])
+    seen = CASES_SEEN[role]
+    listed = {c["id"] for c in client.get(reverse("api-cases")).json()["results"]}
+    assert listed == {cases[n].pk for n in seen}, role
+    for name, case in cases.items():
+        inside = name in seen
+        assert client.get(reverse("api-case", args=[case.pk])).status_code == (
+            200 if inside else 404
+        ), (role, name)
+        suggestions = client.get(reverse("api-case-suggestions", args=[case.pk])).status_code
+        assert suggestions == ((200 if role in STATION_ROLES else 403) if inside else 404), (
+            role,
+            name,
+        )
+        acted = client.post(
+            reverse("api-case-act", args=[case.pk]),
+            {"action": "reject", "version": 1, "reason": "不予受理"},
+            format="json",
+        )
+        assert acted.status_code == ((200 if role in STATION_ROLES else 403) if inside else 404)
+        case.refresh_from_db()
+        assert (case.status == "rejected") == (inside and role in STATION_ROLES), (role, name)
+    x, y = HOUSEHOLD_POINTS["A1b"]
+    raised = client.post(
+        reverse("api-cases"), {"item": "0201", "lon": x, "lat": y}, format="json"
+    ).status_code
+    assert raised == (201 if role in RAISES_AT_A1B else 400), role
+    # The hotline's intake knows caller systems only, never a logged-in user.
+    assert client.post(reverse("api-hotline-cases"), {}, format="json").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("role", ["anonymous"])
+def test_case_endpoints_need_a_login(territory, role):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    assert client.get(reverse("api-cases")).status_code == 403
+    assert client.get(reverse("api-case", args=[1])).status_code == 403
+    assert client.post(reverse("api-case-act", args=[1]), {}, format="json").status_code == 403
+    assert client.post(reverse("api-hotline-cases"), {}, format="json").status_code == 401

@@ -56,6 +56,14 @@ def _known_objects(territory, path) -> dict:
         return {"id": territory.households["A1a-south"].pk}
     if path.startswith(("/api/units/", "/api/grids/")):
         return {"code": "411381001001001"}
+    if path.startswith("/api/cases/"):
+        from cases.models import Case
+        from cases.services import case_report
+
+        case = Case.objects.first() or case_report(
+            user=territory.users["admin"], item="0201", lon=112.02, lat=32.62
+        )
+        return {"id": case.pk, "pk": case.pk}
     return {}
 
 

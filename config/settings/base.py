@@ -211,6 +211,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Fields named alike with other choices elsewhere (an incident's status) get their own name.
+    "ENUM_NAME_OVERRIDES": {"CaseStatusEnum": "cases.flow.Status"},
     # Every operation's error answers, and GeoJSON pages as they are sent (core/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

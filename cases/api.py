@@ -1,0 +1,520 @@
+"""Cases over the API: the list (scoped, filtered, paginated), a case with its history and the
+actions the user may take, raising a case (a resident's request, a worker's incident made a
+case), acting on it, who should take it, and the 12345 hotline's intake (an API key per caller
+system). Thin views: every read starts from a scoped selector, every write is a service."""
+
+from django.db.models import Q
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import exceptions, serializers, status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from core import coords
+from territory.api.params import bool_param
+from territory.api.params import crs_param as _crs
+from territory.privacy import mask_name, mask_phone
+
+from . import flow, selectors, services
+from .flow import Status
+from .models import Case, CaseEvent, HotlineCaller
+
+# --- bodies --------------------------------------------------------------------------------------
+
+
+def _xy(point, crs) -> list[float] | None:
+    if point is None:
+        return None
+    x, y = coords.point_from_wgs84(point.x, point.y, crs)
+    return [round(x, 7), round(y, 7)]
+
+
+class ItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+    category = serializers.CharField(source="parent.code")
+
+
+class DepartmentRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case as the list shows it; the contact is masked unless the user may see it."""
+
+    item = ItemSerializer()
+    grid = serializers.CharField(source="grid.code")
+    micro_grid = serializers.SerializerMethodField()
+    point = serializers.SerializerMethodField(help_text="[x, y] in the request's crs")
+    assignee = serializers.SerializerMethodField()
+    department = DepartmentRefSerializer(allow_null=True)
+    contact_name = serializers.SerializerMethodField()
+    contact_phone = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+    card = serializers.SerializerMethodField(help_text="none, yellow or red: the running step")
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "number",
+            "version",
+            "source",
+            "item",
+            "description",
+            "status",
+            "whistle",
+            "step",
+            "step_started_at",
+            "due_at",
+            "yellow_at",
+            "estimated",
+            "overdue",
+            "card",
+            "grid",
+            "micro_grid",
+            "point",
+            "assignee",
+            "department",
+            "contact_name",
+            "contact_phone",
+            "satisfaction",
+            "whistle_rating",
+            "created_at",
+            "updated_at",
+        ]
+
+    def _shown(self, case) -> bool:
+        return self.context["contact_shown"](case)
+
+    def get_micro_grid(self, case) -> str | None:
+        return case.micro_grid.code if case.micro_grid_id else None
+
+    def get_point(self, case) -> list[float]:
+        return _xy(case.point, self.context["crs"])
+
+    def get_assignee(self, case) -> str | None:
+        return selectors.display_name(case.assignee) if case.assignee_id else None
+
+    def get_contact_name(self, case) -> str:
+        return case.contact_name if self._shown(case) else mask_name(case.contact_name)
+
+    def get_contact_phone(self, case) -> str:
+        return case.contact_phone if self._shown(case) else mask_phone(case.contact_phone)
+
+    def get_overdue(self, case) -> bool:
+        return case.due_at is not None and case.due_at < self.context["now"]
+
+    def get_card(self, case) -> str:
+        now = self.context["now"]
+        if case.due_at is not None and case.due_at < now:
+            return "red"
+        if case.yellow_at is not None and case.yellow_at <= now:
+            return "yellow"
+        return "none"
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    where = serializers.SerializerMethodField(help_text="[x, y] in the request's crs, or null")
+
+    class Meta:
+        model = CaseEvent
+        fields = [
+            "seq",
+            "action",
+            "from_status",
+            "to_status",
+            "actor",
+            "actor_system",
+            "at",
+            "where",
+            "note",
+            "fields",
+        ]
+
+    def get_actor(self, event) -> str | None:
+        return selectors.display_name(event.actor) if event.actor_id else None
+
+    def get_where(self, event) -> list[float] | None:
+        return _xy(event.where, self.context["crs"])
+
+
+class CaseDetailSerializer(CaseSerializer):
+    history = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="the actions you may take now (the case page's buttons)"
+    )
+    duplicate_of = serializers.SerializerMethodField()
+    incident = serializers.UUIDField(source="incident_id", allow_null=True)
+
+    class Meta(CaseSerializer.Meta):
+        fields = [
+            *CaseSerializer.Meta.fields,
+            "duplicate_of",
+            "incident",
+            "allowed_actions",
+            "history",
+        ]
+
+    @extend_schema_field(EventSerializer(many=True))
+    def get_history(self, case):
+        return EventSerializer(self.context["history"], many=True, context=self.context).data
+
+    def get_allowed_actions(self, case) -> list[str]:
+        return self.context["allowed_actions"]
+
+    def get_duplicate_of(self, case) -> str | None:
+        return case.duplicate_of.number if case.duplicate_of_id else None
+
+
+def _context(request, **extra) -> dict:
+    return {
+        "request": request,
+        "crs": _crs(request),
+        "now": timezone.now(),
+        "contact_shown": selectors.contact_shown(user=request.user),
+        **extra,
+    }
+
+
+def _detail(request, case: Case, *, status_code=status.HTTP_200_OK) -> Response:
+    case = selectors.case_for_user(user=request.user, pk=case.pk)
+    context = _context(
+        request,
+        history=selectors.case_history(user=request.user, case=case),
+        allowed_actions=selectors.allowed_actions_for(user=request.user, case=case),
+    )
+    return Response(CaseDetailSerializer(case, context=context).data, status=status_code)
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    item = serializers.CharField(max_length=20, required=False, help_text="catalogue item code")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    lon = serializers.FloatField(required=False)
+    lat = serializers.FloatField(required=False)
+    crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
+    household = serializers.IntegerField(required=False, help_text='"my home" instead of a point')
+    incident = serializers.UUIDField(
+        required=False, help_text="make this incident a case (its item and place are kept)"
+    )
+    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+    def validate(self, data):
+        if "incident" not in data and not data.get("item"):
+            raise ValidationError({"item": ["required (or an incident)"]})
+        return data
+
+
+class CaseActSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=flow.Action.choices)
+    version = serializers.IntegerField(min_value=1, help_text="the version you read")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    assignee = serializers.IntegerField(required=False, help_text="a user id")
+    department = serializers.CharField(required=False, max_length=32, help_text="its code")
+    duplicate_of = serializers.IntegerField(required=False, help_text="a case id")
+    rating = serializers.IntegerField(required=False, min_value=1, max_value=5)
+    lon = serializers.FloatField(required=False, help_text="where you acted (optional)")
+    lat = serializers.FloatField(required=False)
+    crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["user", "department"])
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.CharField(help_text="a user's role there; a department's code")
+
+
+class DuplicateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    distance_m = serializers.FloatField()
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+class CasePages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("status", str, enum=Status.values),
+    OpenApiParameter("item", str, description="an item or a whole category, by code"),
+    OpenApiParameter("grid", str, description="a grid or micro-grid code"),
+    OpenApiParameter("overdue", bool, description="only cases past their step's deadline"),
+    OpenApiParameter("crs", str, enum=list(coords.CRS_NAMES)),
+]
+
+
+class CaseList(GenericAPIView):
+    """Cases you may see, newest first; raise a case."""
+
+    serializer_class = CaseSerializer
+    pagination_class = CasePages
+
+    def get_queryset(self):
+        params = self.request.query_params
+        qs = selectors.cases_for_user(user=self.request.user)
+        wanted = params.get("status")
+        if wanted:
+            if wanted not in Status.values:
+                raise ValidationError({"status": [f"expected one of {', '.join(Status.values)}"]})
+            qs = qs.filter(status=wanted)
+        if params.get("item"):
+            code = params["item"]
+            qs = qs.filter(Q(item__code=code) | Q(item__parent__code=code))
+        if params.get("grid"):
+            code = params["grid"]
+            qs = qs.filter(Q(grid__code=code) | Q(micro_grid__code=code))
+        if bool_param(self.request, "overdue"):
+            qs = qs.filter(due_at__lt=timezone.now())
+        return qs.order_by("-created_at", "-id")
+
+    @extend_schema(parameters=LIST_PARAMETERS, responses={200: CaseSerializer(many=True)})
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        data = CaseSerializer(page, many=True, context=_context(request)).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        request=CaseCreateSerializer,
+        responses={201: CaseDetailSerializer, 200: CaseDetailSerializer},
+        description="A resident's request (a point or your home), a case raised by a worker "
+        "or the station, or an incident made a case (200 with the same case when it already "
+        "is one).",
+    )
+    def post(self, request):
+        body = CaseCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if "incident" in data:
+            intake = services.case_from_incident(user=request.user, incident=data["incident"])
+            code = status.HTTP_201_CREATED if intake.created else status.HTTP_200_OK
+            return _detail(request, intake.case, status_code=code)
+        case = services.case_report(
+            user=request.user,
+            item=data["item"],
+            lon=data.get("lon"),
+            lat=data.get("lat"),
+            crs=data["crs"],
+            household=data.get("household"),
+            description=data.get("description", ""),
+            contact_name=data.get("contact_name", ""),
+            contact_phone=data.get("contact_phone", ""),
+        )
+        return _detail(request, case, status_code=status.HTTP_201_CREATED)
+
+
+CRS_PARAM = OpenApiParameter("crs", str, enum=list(coords.CRS_NAMES))
+
+
+class CaseDetail(GenericAPIView):
+    serializer_class = CaseDetailSerializer
+
+    @extend_schema(parameters=[CRS_PARAM], responses={200: CaseDetailSerializer})
+    def get(self, request, pk):
+        """A case with its full history and the actions you may take now."""
+        return _detail(request, selectors.case_for_user(user=request.user, pk=pk))
+
+
+class CaseAct(GenericAPIView):
+    serializer_class = CaseActSerializer
+
+    @extend_schema(
+        request=CaseActSerializer,
+        responses={200: CaseDetailSerializer},
+        description="Take one action of the flow. 409 `conflict` when the case's state does "
+        "not allow it (the answer names the state and what it allows), 409 `stale` when the "
+        "case changed since you read `version`, 403 when your role may not take it, 400 when "
+        "a field it needs is missing.",
+    )
+    def post(self, request, pk):
+        body = CaseActSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        case = services.case_act(
+            user=request.user,
+            case=selectors.case_for_user(user=request.user, pk=pk),
+            action=data.pop("action"),
+            expected_version=data.pop("version"),
+            **data,
+        )
+        return _detail(request, case)
+
+
+class CaseSuggestions(GenericAPIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("metres", int, description="duplicates within (default 200)"),
+            OpenApiParameter("days", int, description="duplicates raised within (default 7)"),
+        ],
+        responses={
+            200: inline_serializer(
+                "CaseSuggestions",
+                {
+                    "dispatch": SuggestionSerializer(many=True),
+                    "duplicates": DuplicateSerializer(many=True),
+                },
+            )
+        },
+    )
+    def get(self, request, pk):
+        """Who should take the case (the grid's workers, a department by item and area, a
+        volunteer) and the open cases nearby it may repeat: for the station and the centre."""
+        case = selectors.case_for_user(user=request.user, pk=pk)
+        me = selectors.standing(user=request.user, case=case)
+        if not me.roles & flow.STATION:
+            raise exceptions.PermissionDenied("only the station and the centre dispatch cases")
+        metres = _int_param(request, "metres", selectors.DUPLICATE_METRES, 1, 5000)
+        days = _int_param(request, "days", selectors.DUPLICATE_DAYS, 0, 365)
+        duplicates = selectors.duplicate_candidates(
+            case=case, metres=metres, days=days, user=request.user
+        )[:20]
+        return Response(
+            {
+                "dispatch": SuggestionSerializer(
+                    selectors.dispatch_suggestions(case=case), many=True
+                ).data,
+                "duplicates": DuplicateSerializer(duplicates, many=True).data,
+            }
+        )
+
+
+def _int_param(request, name, default, low, high) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise ValidationError({name: [f"a whole number from {low} to {high}"]})
+    return value
+
+
+# --- the 12345 hotline ---------------------------------------------------------------------------
+
+HOTLINE_HEADER = "X-Api-Key"
+
+
+class HotlineKeyAuthentication(BaseAuthentication):
+    """A caller system's key in the X-Api-Key header (no session, no CSRF: a machine)."""
+
+    def authenticate(self, request):
+        key = request.headers.get(HOTLINE_HEADER)
+        if key is None:
+            return None
+        caller = selectors.hotline_caller_for_key(key)
+        if caller is None:
+            raise exceptions.AuthenticationFailed("unknown or inactive hotline key")
+        return (HotlineSystem(caller), caller)
+
+    def authenticate_header(self, request):
+        return f'{HOTLINE_HEADER} realm="hotline"'
+
+
+class HotlineSystem:
+    """The request's user when a caller system calls: authenticated, but nobody."""
+
+    is_authenticated = True
+    is_superuser = False
+    is_active = True
+    pk = None
+
+    def __init__(self, caller: HotlineCaller):
+        self.caller = caller
+
+
+class IsHotlineCaller(BasePermission):
+    def has_permission(self, request, view):
+        return isinstance(request.auth, HotlineCaller)
+
+
+class HotlineKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "cases.api.HotlineKeyAuthentication"
+    name = "hotlineKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": HOTLINE_HEADER,
+            "description": "a 12345 caller system's key (one per system, for one county)",
+        }
+
+
+class HotlineCaseSerializer(serializers.Serializer):
+    order_number = serializers.CharField(max_length=64, help_text="the hotline's own number")
+    item = serializers.CharField(max_length=20, help_text="catalogue item code")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+    crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
+    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+
+class HotlineReceiptSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    order_number = serializers.CharField()
+
+
+class HotlineCaseIntake(GenericAPIView):
+    authentication_classes = [HotlineKeyAuthentication]
+    permission_classes = [IsHotlineCaller]
+    serializer_class = HotlineCaseSerializer
+
+    @extend_schema(
+        request=HotlineCaseSerializer,
+        responses={201: HotlineReceiptSerializer, 200: HotlineReceiptSerializer},
+        description="A 12345 order becomes a case. Idempotent on `order_number`: sent again "
+        "with the same content it answers 200 with the same case; with other content 409.",
+    )
+    def post(self, request):
+        body = HotlineCaseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        intake = services.case_from_hotline(
+            caller=request.auth,
+            order_number=data["order_number"],
+            item=data["item"],
+            lon=data["lon"],
+            lat=data["lat"],
+            crs=data["crs"],
+            description=data.get("description", ""),
+            contact_name=data.get("contact_name", ""),
+            contact_phone=data.get("contact_phone", ""),
+        )
+        case = intake.case
+        return Response(
+            {
+                "id": case.pk,
+                "number": case.number,
+                "status": case.status,
+                "order_number": case.hotline_order,
+            },
+            status=status.HTTP_201_CREATED if intake.created else status.HTTP_200_OK,
+        )
