@@ -20,9 +20,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core import coords
 from core.api_errors import ApiError, Problem
+from notifications.models import Channel
+from notifications.services import message_enqueue
 from patrols import selectors as patrol_selectors
 from patrols.models import Incident, IncidentCategory
 from territory.models import Household, RoleChoices
@@ -81,11 +84,43 @@ class Intake:
 
 
 def _notify(case: Case, event: CaseEvent) -> None:
-    """Called inside the step's transaction after its event is written, so a message queued
-    here commits (or rolls back) with the step.
+    """Every step tells the resident and whoever now holds the case (Dengzhou: "every step
+    sends the resident a text message"), through the outbox, inside the step's transaction:
+    the messages exist if and only if the step commits, and a retried delivery carries the
+    same key (case, event, person, channel), so nobody gets a step twice.
 
-    TODO(notifications): call notifications.services.message_enqueue for the resident and the
-    assignees of `case` about `event` (wired at the merge of the notifications app)."""
+    The resident: by SMS to the contact phone the case carries, else the reporter's e-mail.
+    The holders (the assignee, the members of the department holding it) by e-mail, or in the
+    log channel while they have none (the in-app inbox comes with the case desk). Whoever took
+    the step is not told of it."""
+    topic = f"case:{case.pk}"
+    context = {"number": case.number, "status": Status(case.status).label}
+    body = _("Case %(number)s: %(status)s.")
+
+    def send(channel: str, who: str, **target) -> None:
+        message_enqueue(
+            channel=channel,
+            key=f"{topic}:event:{event.seq}:{who}:{channel}",
+            body=body,
+            context=context,
+            topic=topic,
+            **target,
+        )
+
+    told = {event.actor_id}
+    if case.contact_phone:
+        send(Channel.SMS, "contact", address=case.contact_phone)
+    elif case.reporter is not None and case.reporter_id not in told and case.reporter.email:
+        send(Channel.EMAIL, f"user:{case.reporter_id}", recipient=case.reporter)
+        told.add(case.reporter_id)
+    holders = {}
+    if case.assignee_id:
+        holders[case.assignee_id] = case.assignee
+    if case.department_id:
+        holders |= {u.pk: u for u in case.department.members.all()}
+    for pk, user in sorted(holders.items()):
+        if pk not in told:
+            send(Channel.EMAIL if user.email else Channel.LOG, f"user:{pk}", recipient=user)
 
 
 # --- raising a case ----------------------------------------------------------------------------
