@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "patrols",
     "notifications",
     "cases",
+    "open311",
 ]
 
 MIDDLEWARE = [
