@@ -71,8 +71,14 @@ def _json_default(value):
     raise TypeError(type(value).__name__)
 
 
+# In JSON, `<`, `>` and `&` are written as escapes: the same strings to a parser, and no markup
+# for a browser that sniffs the answer as HTML.
+_JSON_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
 def to_json(document) -> bytes:
-    return json.dumps(document, ensure_ascii=False, default=_json_default).encode()
+    text = json.dumps(document, ensure_ascii=False, default=_json_default)
+    return text.translate(_JSON_ESCAPES).encode()
 
 
 def render(fmt: str, root: str, document) -> tuple[bytes, str]:

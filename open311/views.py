@@ -83,8 +83,12 @@ def _form(request) -> dict[str, list[str]]:
 
 
 def _english(request, query) -> bool:
-    locale = params.one(query, "locale") or getattr(request, "LANGUAGE_CODE", "") or ""
-    return locale.lower().startswith("en")
+    """English names when asked for (`locale=en`, or English first in Accept-Language);
+    otherwise the catalogue's own Chinese, whatever the site's default language."""
+    locale = params.one(query, "locale")
+    if locale is None:
+        locale = request.headers.get("Accept-Language", "").split(",")[0]
+    return locale.strip().lower().startswith("en")
 
 
 @open311_view("GET")

@@ -23,6 +23,7 @@ def test_json_keeps_the_text_exactly():
     body, content_type = render("json", "services", [{"service_name": HOSTILE}])
     assert content_type.startswith("application/json")
     assert json.loads(body) == [{"service_name": HOSTILE}]
+    assert b"<" not in body and b"&" not in body and b"\\u003cscript\\u003e" in body
 
 
 def test_lists_take_the_spec_member_names_and_values_their_spelling():
