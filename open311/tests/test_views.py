@@ -494,3 +494,20 @@ def test_a_single_request(client, county, wired, fmt):
 def test_an_unknown_or_malformed_token_is_a_404(client, county, fmt):
     for token in ("0b7ba5f4-7f7a-4c8e-9a57-3f1c9a1f0c11", "----", "x" * 36):
         assert errors_of(client.get(f"{BASE}tokens/{token}.{fmt}"), fmt)[0][0] == 404
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data",  # no boundary: Django cannot even start to read it
+        "multipart/form-data; boundary=",
+        "application/x-www-form-urlencoded; charset=nonesuch",
+    ],
+)
+def test_an_unreadable_body_is_a_400(client, key, wired, content_type):
+    response = client.generic(
+        "POST", f"{BASE}requests.xml?api_key={key}", b"garbage=\xff", content_type=content_type
+    )
+    errors = errors_of(response, "xml")
+    assert errors[0][0] == 400
+    assert not wired[0]["submit"]
