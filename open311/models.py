@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from territory.models import Versioned
+from territory.codes import Level
+from territory.models import Unit, Versioned
 
 from .params import DATATYPES
 
@@ -111,6 +112,13 @@ class Open311Client(Versioned):
 
     def __str__(self):
         return f"{self.name} ({self.county_code})"
+
+    def clean(self):
+        county = Unit.objects.current().filter(code=self.county_code).first()
+        if county is None or county.level != Level.COUNTY:
+            raise ValidationError(
+                {"county_code": _("%(code)s is not a current county.") % {"code": self.county_code}}
+            )
 
 
 class PostedRequest(models.Model):

@@ -13,7 +13,9 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 
-from cases.models import Responsible
+from cases.flow import Step
+from cases.models import LimitUnit, Responsible
+from cases.selectors import service_terms_for
 
 from . import adapter, params, selectors, services
 from .params import Refusal, refuse
@@ -234,10 +236,19 @@ def _post_request(request, fmt):
     answer = {
         "service_request_id": row.service_request_id,
         "token": str(row.token),
-        "service_notice": "",
+        "service_notice": _notice(item, english=_english(request, form)),
         "account_id": posted.contact.get("account_id"),
     }
     return _answer(fmt, "service_requests", [answer], status=201)
+
+
+def _notice(item, *, english: bool) -> str:
+    """The item's public promise (its handling limit, on the working calendar)."""
+    amount, unit = service_terms_for(item=item).limits[Step.HANDLE]
+    days = unit == LimitUnit.WORKING_DAYS
+    if english:
+        return f"To be handled within {amount} working {'day' if days else 'hour'}{'s' * (amount > 1)}."
+    return f"将在 {amount} 个工作{'日' if days else '小时'}内办理。"
 
 
 @open311_view("GET")

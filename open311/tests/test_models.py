@@ -63,3 +63,11 @@ def test_the_admin_shows_a_new_key_once(territory, client):
     shown = [str(m) for m in response.context["messages"]]
     assert any(row.key_prefix in m for m in shown), shown
     assert Open311Client.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_client_belongs_to_a_current_county(territory):
+    for code in ("411381001", "999999"):
+        with pytest.raises(ValidationError):
+            Open311Client(name="App", county_code=code, key_prefix="x", key_hash="y").full_clean()
+    Open311Client(name="App", county_code="411381", key_prefix="x", key_hash="y").full_clean()

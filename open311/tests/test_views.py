@@ -290,6 +290,7 @@ def test_a_posted_request_reaches_the_adapter_and_gets_a_stable_id_and_token(
     else:
         answer = body[0]
     assert answer["service_request_id"] == "C2026000001" and answer["account_id"] == "acct-1"
+    assert answer["service_notice"].startswith("将在 ") and "个工作" in answer["service_notice"]
     (call,) = calls["submit"]
     assert call["service_item"].code == "0205" and call["county"].code == "411381"
     assert (call["point"].x, call["point"].y) == (112.02, 32.65)
