@@ -97,12 +97,8 @@ def _english(request, query) -> bool:
 def discovery(request, fmt):
     document = {
         "changeset": CHANGESET,
-        "contact": getattr(settings, "WANGGE_OPEN311_CONTACT", ""),
-        "key_service": getattr(
-            settings,
-            "WANGGE_OPEN311_KEY_SERVICE",
-            "api keys are issued by the county's social-governance centre",
-        ),
+        "contact": settings.WANGGE_OPEN311_CONTACT,
+        "key_service": settings.WANGGE_OPEN311_KEY_SERVICE,
         "endpoints": [
             {
                 "specification": SPECIFICATION,
