@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "patrols",
     "notifications",
     "cases",
+    "open311",
 ]
 
 MIDDLEWARE = [
@@ -337,3 +338,9 @@ EMAIL_HOST_PASSWORD = env("WANGGE_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env("WANGGE_EMAIL_TLS", "0") == "1"
 EMAIL_TIMEOUT = float(env("WANGGE_EMAIL_TIMEOUT_S", "30"))
 DEFAULT_FROM_EMAIL = env("WANGGE_EMAIL_FROM", "wangge@localhost")
+
+# Open311 GeoReport v2 (docs/open311.md): what its discovery document tells client developers.
+WANGGE_OPEN311_CONTACT = env("WANGGE_OPEN311_CONTACT", "")
+WANGGE_OPEN311_KEY_SERVICE = env(
+    "WANGGE_OPEN311_KEY_SERVICE", "api keys are issued by the county's social-governance centre"
+)
