@@ -10,6 +10,7 @@ from territory import views as territory_views
 urlpatterns = [
     path("", territory_views.home, name="home"),
     path("map/", territory_views.map_page, name="map"),
+    path("me/", territory_views.resident_page, name="resident"),
     path("planner/", microgrid_views.planner_page, name="planner"),
     path("field/", patrol_views.field_page, name="field"),
     path("field/manifest.webmanifest", patrol_views.manifest, name="field-manifest"),

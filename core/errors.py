@@ -1,7 +1,9 @@
 """Django's error handlers (settings.DEBUG off), as JSON for API clients in the API's one error
 body (core.api_errors), pages for people. The last resort for an exception nothing else
 handled: a database outage anywhere in the request, the session middleware included, is a 503
-with its reason; anything else is a 500 that says nothing was written."""
+with its reason; anything else is a 500 that says nothing was written. The pages for 403 and 404
+are the project's templates/403.html and 404.html, in the site's frame with a link home (500
+and 503 use core's standalone frame, which needs no database)."""
 
 import sys
 

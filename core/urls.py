@@ -5,4 +5,5 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("api/", views.ApiRoot.as_view(), name="api-root"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -1,8 +1,9 @@
-"""Operations endpoints: /healthz for monitoring, and the API root."""
+"""Operations endpoints: /healthz for monitoring, the API root, and /favicon.ico."""
 
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -73,6 +74,13 @@ def _api_names(patterns, prefix=""):
             and "<" not in route
         ):
             yield p.name
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links (and the admin links none): send
+    them to the static file, whose URL carries its hash in production."""
+    return HttpResponseRedirect(static("wangge/icons/favicon.ico"))
 
 
 class ApiRoot(APIView):

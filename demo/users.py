@@ -9,6 +9,13 @@ from territory.models import RoleAssignment, RoleChoices, Unit
 from territory.services import role_assign
 
 DEMO_PASSWORD = "wangge-demo"
+# Duty phones of the demo's staff (a made-up range), shown to the residents of their grids.
+DEMO_WORK_PHONES = {
+    "officer": "0377-6221-0001",
+    "grid_chief": "139-0377-0001",
+    "grid_worker": "139-0377-0002",
+    "microgrid_worker": "139-0377-0003",
+}
 
 
 @transaction.atomic
@@ -31,7 +38,8 @@ def demo_users_create() -> list[tuple[str, str, str]]:
         ("microgrid_worker", RoleChoices.MICROGRID_WORKER, micro or grids[0], "微网格员"),
         ("volunteer", RoleChoices.VOLUNTEER, community, "志愿者"),
         ("department", RoleChoices.DEPARTMENT_STAFF, county, "职能部门"),
-        ("resident", RoleChoices.RESIDENT, grids[1], "群众"),
+        # Lives where the demo's grid chief and workers serve, so that their page lists them.
+        ("resident", RoleChoices.RESIDENT, micro or grids[0], "群众"),
     ]
     User = get_user_model()
     rows = []
@@ -43,6 +51,9 @@ def demo_users_create() -> list[tuple[str, str, str]]:
             user.set_password(DEMO_PASSWORD)
             user.is_superuser = role is None
             user.save()
+        if not user.work_phone and username in DEMO_WORK_PHONES:
+            user.work_phone = DEMO_WORK_PHONES[username]
+            user.save(update_fields=["work_phone"])
         if role and not RoleAssignment.objects.filter(user=user, role=role).exists():
             role_assign(user=user, role=role, unit_code=unit.code)
         if role == RoleChoices.DEPARTMENT_STAFF:

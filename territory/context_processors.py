@@ -2,11 +2,19 @@ from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from . import selectors
+from .models import RoleChoices
 
 
 def navigation(request):
     """What the top bar offers this user (evaluated only when a template asks)."""
     user = getattr(request, "user", None)
+
+    def roles():
+        """The roles assigned to this user (a superuser holds none: they see everything)."""
+        if not (user and user.is_authenticated) or user.is_superuser:
+            return frozenset()
+        return selectors.jurisdiction_for(user=user).roles
+
     return {
         "may_plan": SimpleLazyObject(
             lambda: bool(user and user.is_authenticated and selectors.may_divide_grids(user=user))
@@ -18,6 +26,15 @@ def navigation(request):
                 and selectors.jurisdiction_for(user=user).patrol_paths
             )
         ),
+        # The API and its docs are for the staff's tools; a resident has no use for them.
+        "may_use_api": SimpleLazyObject(
+            lambda: bool(
+                user
+                and user.is_authenticated
+                and (user.is_superuser or roles() - {RoleChoices.RESIDENT})
+            )
+        ),
+        "is_resident": SimpleLazyObject(lambda: RoleChoices.RESIDENT in roles()),
     }
 
 

@@ -17,3 +17,24 @@ DIVIDES_GRIDS = frozenset({R.COMMANDER, R.VILLAGE_OFFICER})
 PATROLS = frozenset({R.GRID_CHIEF, R.GRID_WORKER, R.MICROGRID_WORKER})
 # Seeing incidents: the workers who log them and their superiors up the territory.
 SEES_INCIDENTS = PATROLS | {R.VILLAGE_OFFICER, R.COMMANDER, R.DEPARTMENT_STAFF}
+# Where each role's day starts (URL names). A user with several roles lands on the work of the
+# widest responsibility among them: a commander who is also a grid chief still commands.
+# Volunteers and department staff have no page of their own until cases exist; the map of their
+# territory is what they can use today.
+HOMES = (
+    (frozenset({R.COMMANDER}), "map"),
+    (frozenset({R.VILLAGE_OFFICER}), "planner"),
+    (PATROLS, "field"),
+    (frozenset({R.DEPARTMENT_STAFF, R.VOLUNTEER}), "map"),
+    (frozenset({R.RESIDENT}), "resident"),
+)
+
+
+def home_for(user_roles, *, superuser: bool = False) -> str:
+    """The URL name of the page a user with these roles starts from."""
+    if superuser:
+        return "map"
+    for holders, home in HOMES:
+        if holders & set(user_roles):
+            return home
+    return "map"

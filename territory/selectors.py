@@ -303,3 +303,55 @@ def grid_households_xy(*, grid: Unit):
     ids = [r[0] for r in rows]
     xy = np.array([(r[1].x, r[1].y) for r in rows], dtype=float).reshape(-1, 2)
     return ids, xy
+
+
+# Who a resident calls about their grid, in the order they are listed.
+GRID_CONTACT_ROLES = (RoleChoices.GRID_CHIEF, RoleChoices.GRID_WORKER, RoleChoices.MICROGRID_WORKER)
+
+
+def grid_contacts_for_user(*, user) -> list[dict]:
+    """The grids (or micro-grids) the user lives in as a resident, each with the grid chief and
+    workers who serve it and their work phones: a micro-grid's own worker, then its grid's. Only
+    names and work phones, which are public; nothing of any household."""
+    codes = RoleAssignment.objects.filter(user=user, role=RoleChoices.RESIDENT).values_list(
+        "unit_code", flat=True
+    )
+    homes = list(
+        Unit.objects.current()
+        .filter(code__in=list(codes), level__in=(Level.GRID, Level.MICROGRID))
+        .order_by("code")
+    )
+    served_by = {home.code: [home.code] for home in homes}
+    for home in homes:
+        if home.level == Level.MICROGRID and home.parent_code:
+            served_by[home.code].append(home.parent_code)
+    staff = (
+        RoleAssignment.objects.filter(
+            unit_code__in={c for group in served_by.values() for c in group},
+            role__in=GRID_CONTACT_ROLES,
+        )
+        .select_related("user")
+        .order_by("unit_code", "user__username")
+    )
+    rank = {role: i for i, role in enumerate(GRID_CONTACT_ROLES)}
+    result = []
+    for home in homes:
+        order = served_by[home.code]
+        people = sorted(
+            (a for a in staff if a.unit_code in order),
+            key=lambda a: (order.index(a.unit_code), rank[a.role]),
+        )
+        result.append(
+            {
+                "unit": home,
+                "contacts": [
+                    {
+                        "name": _display_name(a.user),
+                        "role": RoleChoices(a.role).label,
+                        "work_phone": a.user.work_phone,
+                    }
+                    for a in people
+                ],
+            }
+        )
+    return result

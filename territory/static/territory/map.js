@@ -94,7 +94,10 @@
       list.append(dt, dd);
     }
     info.appendChild(list);
-    if (f.children > 0 || p.level === "grid" || p.level === "microgrid") {
+    // A grid's households are drawn only for those who may see them: for anyone else (a
+    // resident) drilling into a grid with no micro-grids would show nothing.
+    const seesHouseholds = "seesHouseholds" in document.getElementById("map").dataset;
+    if (f.children > 0 || (seesHouseholds && (p.level === "grid" || p.level === "microgrid"))) {
       const button = document.createElement("button");
       button.id = "drill-down";
       button.textContent = text.drill;
@@ -107,7 +110,7 @@
     trail.push({ code: code, name: name });
     renderTrail();
     if (children > 0) await show("/api/units/?parent=" + encodeURIComponent(code), true);
-    if (level === "grid" || level === "microgrid") showHouseholds(code);
+    if ((level === "grid" || level === "microgrid") && "seesHouseholds" in document.getElementById("map").dataset) showHouseholds(code);
   }
 
   async function showHouseholds(code) {
