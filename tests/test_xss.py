@@ -174,6 +174,8 @@ def test_every_page_sends_a_strict_policy_and_breaks_none_of_it(territory, live_
         ("admin", "/api/docs/", ".swagger-ui .opblock"),
         # DRF's browsable API (Pygments, a dev dependency, made it write an inline <style>).
         ("village_officer", "/api/scheduled-changes/", ".response-info"),
+        # ... and styled its nested form fields inline (the case form's point).
+        ("village_officer", "/api/cases/", ".response-info"),
     ]
     for username, path, ready in pages:
         page = watched_page(
