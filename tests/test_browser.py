@@ -250,7 +250,8 @@ def test_field_page_logs_an_incident_offline_and_sends_it_once(territory, live_s
     connections.close_all()
 
     context.set_offline(False)
-    page.wait_for_selector("#outbox[data-waiting='0']", timeout=15000)
+    # The badge hides once empty (nothing pending): wait for the count, not for the badge.
+    page.wait_for_selector("#outbox[data-waiting='0']", state="attached", timeout=15000)
     page.evaluate("Promise.all([window.wanggeField.flush(), window.wanggeField.flush()])")
     page.wait_for_selector("#incidents li.sent")
     assert Incident.objects.count() == 1
