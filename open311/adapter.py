@@ -19,7 +19,8 @@ it (the answer's shape, the token) is open311's own.
   newest first, at most `filters.limit`, in one query. Public fields only: no names, phones,
   e-mail or photo, the point of the grid (`ST_PointOnSurface` of the grid the case was
   placed in), never the exact location; `status_notes` is the reason of a rejection or a
-  cancellation, or the case a merged one repeats. Statuses are cases.flow.Status values;
+  cancellation, or the case a merged one repeats; `expected_datetime` the running step's
+  deadline while the request is open. Statuses are cases.flow.Status values;
   open311.status maps them."""
 
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.flow import Status
 
-from .status import case_statuses
+from .params import OPEN
+from .status import case_statuses, open311_status
 
 NO_POINT = "address_string alone cannot be placed yet: send lat/long"
 
@@ -119,7 +121,8 @@ def _record(case) -> RequestRecord:
         service_name=case.item.name,
         requested_datetime=case.created_at,
         updated_datetime=case.last_event_at,
-        expected_datetime=case.due_at,
+        # A closed request is fulfilled: the publication's clock (verified) is not the public's.
+        expected_datetime=case.due_at if open311_status(case.status) == OPEN else None,
         status_notes=_notes(case.status, case.last_event_fields or {}),
         description=case.description,
         agency_responsible=case.department.name if case.department_id else "",

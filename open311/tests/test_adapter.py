@@ -171,6 +171,7 @@ def test_status_is_open_until_the_case_is_verified(client, territory, key):
     assert case.status == "verified"
     found = fetched(client, "json", number)
     assert found["status"] == "closed"
+    assert case.due_at is not None and found["expected_datetime"] is None  # fulfilled
     last = CaseEvent.objects.filter(case=case).latest("seq")
     assert last.action == "verify"
     assert found["updated_datetime"] == iso(last.at)
