@@ -5,6 +5,7 @@ and the cases themselves with their immutable history and the hotline's caller s
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -377,6 +378,17 @@ class Case(Versioned):
     hotline_order = models.CharField(_("hotline order number"), max_length=64, blank=True)
     # What the hotline sent, as a digest: the same order number with other content is a 409.
     intake_digest = models.CharField(max_length=64, blank=True, editable=False)
+    # The answers to the item's Open311 service definition (open311.ServiceAttribute codes:
+    # text, numbers as strings, date-times in ISO 8601, lists of keys).
+    attributes = models.JSONField(
+        _("attributes"), default=dict, blank=True, encoder=DjangoJSONEncoder, editable=False
+    )
+    # Personal data an intake system sent besides the contact (an Open311 client's e-mail,
+    # device_id, account_id, the photo's media_url, the address it gave): kept for the case's
+    # holders, shown by no API and never by the public disclosure.
+    reporter_details = models.JSONField(
+        _("reporter details"), default=dict, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

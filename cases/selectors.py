@@ -6,8 +6,9 @@ import hashlib
 import hmac
 from dataclasses import dataclass, replace
 
+from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
-from django.db.models import Q
+from django.db.models import JSONField, OuterRef, Q, Subquery
 from django.http import Http404
 
 from territory.codes import CODE_LENGTH, Level
@@ -263,6 +264,63 @@ def contact_shown(*, user):
         )
 
     return shown
+
+
+# --- The public disclosure of a county's cases (Open311 GET requests) --------------------------
+
+
+def public_cases(
+    *,
+    county: Unit,
+    numbers=(),
+    item_codes=(),
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+    statuses=None,
+    limit: int = 1000,
+) -> list[Case]:
+    """A county's cases of every source whose item is publicly disclosed
+    (ServiceTerms.public: a cult or a family dispute never shows), newest first, at most
+    `limit`, in one query. `numbers` (case numbers) overrides every other filter. Each case
+    carries `grid_spot` (a point of its grid's surface: the public never sees the exact
+    place), `last_event_at` and `last_event_fields` (the last action's recorded fields); the
+    item and its department come joined. The caller shows only public fields."""
+    cases = Case.objects.filter(
+        subtree_q("territory_path", [county.path]), item__terms__public=True
+    )
+    if numbers:
+        cases = cases.filter(number__in=list(numbers))
+    else:
+        if item_codes:
+            cases = cases.filter(item__code__in=list(item_codes))
+        if start is not None:
+            cases = cases.filter(created_at__gte=start)
+        if end is not None:
+            cases = cases.filter(created_at__lte=end)
+        if statuses is not None:
+            cases = cases.filter(status__in=list(statuses))
+    last = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-seq")
+    return list(
+        cases.select_related("item", "department")
+        .only(
+            "number",
+            "status",
+            "description",
+            "created_at",
+            "due_at",
+            "item",
+            "department",
+            "item__code",
+            "item__name",
+            "department__name",
+        )
+        .annotate(
+            grid_spot=PointOnSurface("grid__boundary"),
+            last_event_at=Subquery(last.values("at")[:1]),
+            last_event_fields=Subquery(last.values("fields")[:1], output_field=JSONField()),
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 # --- Suggestions: who should take a case, and which cases it may repeat -----------------------

@@ -321,6 +321,53 @@ def case_from_hotline(
         return answer(existing)
 
 
+def case_from_open311(
+    *,
+    client_name: str,
+    county_code: str,
+    item,
+    point: Point,
+    description: str = "",
+    contact: dict | None = None,
+    attributes: dict | None = None,
+    details: dict | None = None,
+) -> Case:
+    """A request an Open311 client posted (open311.adapter): no user, the client system named
+    as the reporter in the first event, as the hotline is. The point (WGS84) is placed by the
+    one placement rule and must lie in `county_code`. `contact` is the person's name and phone
+    (`name`, `phone`: the case's contact, masked like any other); `details` the rest of what
+    the client sent about the person (e-mail, device, account, photo, address), kept on the
+    case and shown by no API; `attributes` the answers to the service definition.
+
+    Not idempotent: GeoReport v2 has no idempotency key, so a client's retried POST is a
+    second case, which the station merges (duplicate_candidates finds it: same item, nearby,
+    same days)."""
+    item = _item(item)
+    description = _description(description)
+    contact = contact or {}
+    contact_name = _short(contact.get("name", ""), 50, "contact_name")
+    contact_phone = _short(contact.get("phone", ""), 20, "contact_phone")
+    point = _point(point.x, point.y, coords.WGS84)
+    with transaction.atomic():
+        place = _place(point)
+        if selectors.county_of(place[2]) != county_code:
+            raise CaseError({"location": f"this point lies outside jurisdiction {county_code}"})
+        case = Case(
+            source=Source.OPEN311,
+            item=item,
+            description=description,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            point=point,
+            grid_id=place[0],
+            micro_grid_id=place[1],
+            territory_path=place[2],
+            attributes=dict(attributes or {}),
+            reporter_details={k: v for k, v in (details or {}).items() if v},
+        )
+        return _open(case, actor=None, system=client_name, now=timezone.now())
+
+
 def hotline_caller_create(*, name: str, county_code: str) -> tuple[HotlineCaller, str]:
     """A caller system and its key, which is returned once and never stored."""
     key = secrets.token_urlsafe(32)

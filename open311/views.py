@@ -41,8 +41,8 @@ def _errors(fmt: str, errors, **headers) -> HttpResponse:
 
 
 def open311_view(*methods):
-    """Answers the spec's error array for every refusal, and 501 while the adapter to the case
-    flow is not wired (a status the spec does not list, and the honest one)."""
+    """Answers the spec's error array for every refusal (ours, and the case flow's through the
+    adapter)."""
 
     def decorate(view):
         @csrf_exempt  # machines with an api_key, no session: nothing for CSRF to protect
@@ -58,9 +58,6 @@ def open311_view(*methods):
                 return _errors(fmt, refusal.errors)
             except adapter.AdapterRefusal as refusal:
                 return _errors(fmt, [(refusal.code, refusal.description)])
-            except NotImplementedError:
-                description = "service requests are not connected to the case flow yet"
-                return _errors(fmt, [(501, description)])
 
         return run
 

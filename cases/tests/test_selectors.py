@@ -98,3 +98,29 @@ def test_the_command_registers_a_caller_and_prints_its_key_once(territory):
         call_command("create_hotline_caller", "邓州12345", county="411381", stdout=out)
     with pytest.raises(CommandError):
         call_command("create_hotline_caller", "别处", county="411381001", stdout=out)
+
+
+def test_public_cases_are_a_countys_disclosed_cases_at_grid_level(territory):
+    from cases.models import ServiceTerms
+
+    county = territory.units["411381"]
+    county.refresh_from_db()
+    resident = services.case_report(
+        user=territory.users["resident"], item="0201", lon=112.07, lat=32.65
+    )
+    worker = services.case_report(
+        user=territory.users["grid_worker"], item="0205", lon=112.02, lat=32.62
+    )
+    found = selectors.public_cases(county=county)
+    assert [c.number for c in found] == [worker.number, resident.number]  # newest first
+    spot = found[1].grid_spot
+    assert (spot.x, spot.y) != (112.07, 32.65) and resident.grid.boundary.covers(spot)
+    assert found[1].last_event_fields == {"source": "resident"}
+    assert [c.number for c in selectors.public_cases(county=county, item_codes=["0205"])] == [
+        worker.number
+    ]
+    assert selectors.public_cases(county=county, statuses=["verified"]) == []
+    ServiceTerms.objects.filter(item__code="0205").update(public=False)
+    assert [c.number for c in selectors.public_cases(county=county)] == [resident.number]
+    by_number = selectors.public_cases(county=county, numbers=[resident.number], statuses=[])
+    assert [c.number for c in by_number] == [resident.number]  # numbers override the rest

@@ -7,6 +7,7 @@ import re
 import threading
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, InternalError, connection, connections, transaction
@@ -384,6 +385,45 @@ def test_a_hotline_key_is_checked_by_its_digest(caller):
     row.active = False
     row.save()
     assert selectors.hotline_caller_for_key(key) is None
+
+
+def open311_case(**extra):
+    from django.contrib.gis.geos import Point
+
+    return services.case_from_open311(
+        client_name="城市 App",
+        county_code=extra.pop("county_code", "411381"),
+        item="0205",
+        point=Point(*extra.pop("where", A1B), srid=4326),
+        description="夜里施工",
+        contact={"name": "王五", "phone": "13700002222"},
+        attributes={"noise_source": "construction", "lights_out": Decimal("3")},
+        details={"email": "w@example.cn", "device_id": ""},
+        **extra,
+    )
+
+
+def test_an_open311_request_is_a_case_without_a_user(territory):
+    case = open311_case()
+    case.refresh_from_db()
+    assert (case.source, case.reporter, case.grid.code) == ("open311", None, "411381001001002")
+    assert (case.contact_name, case.contact_phone) == ("王五", "13700002222")
+    assert case.attributes == {"noise_source": "construction", "lights_out": "3"}
+    assert case.reporter_details == {"email": "w@example.cn"}  # empty values dropped
+    event = CaseEvent.objects.get(case=case)
+    assert (event.actor, event.actor_system, event.fields) == (
+        None,
+        "城市 App",
+        {"source": "open311"},
+    )
+
+
+def test_an_open311_request_outside_its_county_or_any_grid_is_refused(territory):
+    with pytest.raises(services.CaseError, match="outside jurisdiction 411302"):
+        open311_case(county_code="411302")
+    with pytest.raises(services.CaseError, match="in no grid"):
+        open311_case(where=(113.5, 33.5))
+    assert not Case.objects.exists()
 
 
 # --- two people at once ----------------------------------------------------------------------
