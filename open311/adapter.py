@@ -29,6 +29,7 @@ from datetime import datetime
 from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.flow import Status
+from territory.privacy import scrub_text
 
 from .params import OPEN
 from .status import case_statuses, open311_status
@@ -124,7 +125,8 @@ def _record(case) -> RequestRecord:
         # A closed request is fulfilled: the publication's clock (verified) is not the public's.
         expected_datetime=case.due_at if open311_status(case.status) == OPEN else None,
         status_notes=_notes(case.status, case.last_event_fields or {}),
-        description=case.description,
+        # The resident's own words, public: any phone or ID number in them is masked.
+        description=scrub_text(case.description),
         agency_responsible=case.department.name if case.department_id else "",
         lat=round(spot.y, 6) if spot else None,
         long=round(spot.x, 6) if spot else None,

@@ -106,3 +106,30 @@ def _routing_prefix(phone: str, positions: list[int]) -> int:
 def id_number_check_digit(first17: str) -> str:
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK[total % 11]
+
+
+# Runs of digits in free text that may be a phone or an ID number: 7 digits or more, allowing
+# the separators people type inside a number (spaces, hyphens), an ID's final X, full-width
+# digits too (\d is Unicode).
+_NUMBER_IN_TEXT_RE = re.compile(r"\+?\d[\d \-]{5,}\d[Xx]?")
+
+
+def scrub_text(text: str) -> str:
+    """Free text written by a resident (a case's description), fit for a public page: every
+    number that could be a phone or an ID number is masked as one (an ID's 18 characters as an
+    ID, anything else as a phone); the words are left alone."""
+
+    def mask(match: re.Match) -> str:
+        found = match.group(0)
+        compact = re.sub(r"[ \-]", "", found)
+        if _ID_RE.match(compact.upper()):
+            # As mask_id_number shows one, even with a wrong check digit (a typo is personal
+            # data too); separators stay where they were.
+            positions = [i for i, ch in enumerate(found) if ch not in " -"]
+            hidden = set(positions[6:-4])
+            return "".join("*" if i in hidden else ch for i, ch in enumerate(found))
+        if sum(ch.isdigit() for ch in found) < _MIN_SUBSCRIBER:
+            return found
+        return mask_phone(found)
+
+    return _NUMBER_IN_TEXT_RE.sub(mask, text or "")

@@ -260,3 +260,23 @@ def test_get_requests_is_one_query_whatever_the_number_of_cases(client, territor
         posted(post(client, "json", key), "json")
     many, listed = count()
     assert listed == 15 and many == few and many <= 3
+
+
+def test_a_phone_or_id_number_written_in_the_description_is_masked_in_public(
+    client, territory, key
+):
+    answer = posted(
+        post(
+            client,
+            "json",
+            key,
+            service_code="0205",
+            **{"attribute[noise_source]": "construction"},
+            description="噪音太大，请打 138 1234 5678 或身份证 41138119800101123X 联系",
+        ),
+        "json",
+    )
+    found = fetched(client, "json", answer["service_request_id"])
+    assert "138 1234 5678" not in found["description"]
+    assert "41138119800101123X" not in found["description"]
+    assert found["description"].startswith("噪音太大，请打 138 ") and "联系" in found["description"]

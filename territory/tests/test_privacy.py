@@ -84,3 +84,24 @@ def test_phone_mask_never_reveals_the_number(phone):
     first = phone[digit_at[0]]
     if first not in "01" and "+" not in phone[: digit_at[0]]:
         assert len(shown) <= n // 2  # no recognised prefix: at most half, from the end
+
+
+@pytest.mark.parametrize(
+    "text, hidden",
+    [
+        ("电话13812345678", "13812345678"),
+        ("call 138-1234-5678 please", "138-1234-5678"),
+        ("座机 0377-62345678", "62345678"),
+        ("身份证411381198001011234", "411381198001011234"),
+        ("full-width １３８１２３４５６７８", "１２３４５６７８"),
+    ],
+)
+def test_scrub_text_masks_numbers_that_may_be_phones_or_ids(text, hidden):
+    scrubbed = privacy.scrub_text(text)
+    assert hidden not in scrubbed and "*" in scrubbed
+    assert len(scrubbed) == len(text)
+
+
+def test_scrub_text_leaves_words_and_short_numbers():
+    text = "3号楼2单元 路灯坏了 2026年"
+    assert privacy.scrub_text(text) == text
