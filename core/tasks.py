@@ -69,12 +69,19 @@ async def sweep_stalled_jobs(context, timestamp: int) -> list[int]:
     return handled
 
 
-def _run_handler(handler, kwargs) -> None:
+def with_fresh_connection(run):
+    """`run()` between two close_old_connections(): the worker runs sync tasks in a thread of
+    its own, outside any request cycle, so it must drop connections that broke or outlived
+    CONN_MAX_AGE itself, as a request would. Every app's sync task body goes through it."""
     close_old_connections()
     try:
-        handler(**kwargs)
+        return run()
     finally:
         close_old_connections()
+
+
+def _run_handler(handler, kwargs) -> None:
+    with_fresh_connection(lambda: handler(**kwargs))
 
 
 @app.periodic(cron="17 3 * * *")

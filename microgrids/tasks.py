@@ -2,10 +2,9 @@
 re-divisions of micro-grids. A job's state lives in its MicroGridJob row, which a page polls;
 the queue's job carries only that row's id."""
 
-from django.db import close_old_connections
 from procrastinate.contrib.django import app
 
-from core.tasks import when_worker_lost
+from core.tasks import when_worker_lost, with_fresh_connection
 from microgrids import services
 
 
@@ -15,13 +14,7 @@ from microgrids import services
     aliases=["gis.tasks.microgrid_job_run", "territory.tasks.microgrid_job_run"],
 )
 def microgrid_job_run(*, job_id: int) -> None:
-    # The worker runs sync tasks in a thread of its own, outside any request cycle, so it must
-    # drop connections that broke or outlived CONN_MAX_AGE itself, as a request would.
-    close_old_connections()
-    try:
-        services.microgrid_job_run(job_id=job_id)
-    finally:
-        close_old_connections()
+    with_fresh_connection(lambda: services.microgrid_job_run(job_id=job_id))
 
 
 @when_worker_lost(microgrid_job_run)

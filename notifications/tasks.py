@@ -3,27 +3,17 @@ has a job deferred with it (and one per retry, at its next attempt); the minute 
 whatever is due and still undelivered, so a job lost, never deferred, or whose worker died
 mid-send still delivers its message, once."""
 
-from django.db import close_old_connections
 from procrastinate.contrib.django import app
 
+from core.tasks import with_fresh_connection
 from notifications import services
-
-
-def _fresh_connection(run):
-    # The worker runs sync tasks in a thread of its own, outside any request cycle, so it must
-    # drop connections that broke or outlived CONN_MAX_AGE itself, as a request would.
-    close_old_connections()
-    try:
-        return run()
-    finally:
-        close_old_connections()
 
 
 # A job whose worker died is retried by core.tasks.sweep_stalled_jobs: harmless, a message is
 # claimed under a row lock and only while due, and a second send carries the same key.
 @app.task(queue="notifications")
 def message_deliver(*, message_id: int) -> str | None:
-    message = _fresh_connection(lambda: services.message_deliver(message_id=message_id))
+    message = with_fresh_connection(lambda: services.message_deliver(message_id=message_id))
     return message.status if message is not None else None
 
 
@@ -31,4 +21,4 @@ def message_deliver(*, message_id: int) -> str | None:
 @app.task(queue="notifications", queueing_lock="notifications.deliver_due_messages")
 def deliver_due_messages(timestamp: int) -> list[int]:
     """Every minute: deliver the messages whose attempt is due. Returns their ids."""
-    return _fresh_connection(services.messages_deliver_due)
+    return with_fresh_connection(services.messages_deliver_due)
