@@ -78,3 +78,15 @@ def test_the_readme_map_names_every_module():
             if name != "apps.py" and name not in the_map:
                 missing.append(str(path.relative_to(ROOT)))
     assert not missing
+
+
+def test_make_test_runs_every_apps_tests():
+    """pytest's testpaths (what `make test` and CI run) name every app that has tests: an app
+    left out would have its tests silently skipped."""
+    import tomllib
+
+    testpaths = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"
+    ]["testpaths"]
+    with_tests = sorted(p.parent.parent.name for p in ROOT.glob("*/tests/__init__.py"))
+    assert not set(with_tests) - set(testpaths), sorted(set(with_tests) - set(testpaths))
