@@ -505,3 +505,54 @@ class HotlineCaller(Versioned):
 
     def __str__(self):
         return self.name
+
+
+# --- yellow and red cards (黄牌、红牌) --------------------------------------------------------
+
+
+class CardColour(models.TextChoices):
+    YELLOW = "yellow", _("Yellow card")  # the step has used its yellow share of the limit
+    RED = "red", _("Red card")  # the step is overdue
+
+
+class Card(models.Model):
+    """A card a step of a case earned: yellow once it had used the item's share of its limit,
+    red once overdue. Recorded for good (the electronic supervision system passes them to the
+    discipline inspectors): the database refuses UPDATE and DELETE (trigger
+    cases_card_immutable, migration 0005). One card of a colour per step run: the step's
+    start instant names the run, so a rework that restarts the step can earn new ones."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="cards")
+    colour = models.CharField(_("colour"), max_length=8, choices=CardColour.choices)
+    step = models.CharField(_("step"), max_length=16, choices=Step.choices)
+    step_started_at = models.DateTimeField(_("step started"))
+    # The instant the step crossed the line (yellow_at or due_at), not when the sweep saw it.
+    at = models.DateTimeField(_("at"))
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    # Who held the case then (the assignee, the department): the people the card is shown to.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("assignee"),
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    territory_path = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("card")
+        verbose_name_plural = _("cards")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "step_started_at", "colour"], name="card_once_per_step_run"
+            ),
+        ]
+        indexes = [models.Index(fields=["territory_path", "colour"], name="card_path_colour")]
+
+    def __str__(self):
+        return f"{self.case_id} {self.colour} {self.step}"

@@ -720,3 +720,32 @@ def _start_step(case: Case, step, now) -> None:
     case.step, case.step_started_at = step, now
     case.due_at, case.yellow_at = deadline.at, yellow.at
     case.estimated = deadline.estimated or yellow.estimated
+
+
+# --- yellow and red cards ----------------------------------------------------------------------
+
+# One statement for every open case: a step past its yellow instant earns a yellow card, past
+# its deadline a red one; the unique (case, step run, colour) makes a second sweep, or two
+# workers sweeping at once, add nothing.
+_CARDS_SQL = """
+INSERT INTO cases_card (case_id, colour, step, step_started_at, at, recorded_at,
+                        assignee_id, department_id, territory_path)
+SELECT c.id, v.colour, c.step, c.step_started_at, v.at, %(now)s,
+       c.assignee_id, c.department_id, c.territory_path
+  FROM cases_case c
+ CROSS JOIN LATERAL (VALUES ('yellow', c.yellow_at), ('red', c.due_at)) AS v(colour, at)
+ WHERE c.step <> '' AND c.step_started_at IS NOT NULL AND NOT (c.status = ANY(%(closed)s))
+   AND v.at IS NOT NULL AND v.at <= %(now)s
+ON CONFLICT (case_id, step_started_at, colour) DO NOTHING
+RETURNING id
+"""
+
+
+@transaction.atomic
+def cards_record(*, now: datetime.datetime | None = None) -> list[int]:
+    """Records the cards the open cases' running steps have earned by `now`; the ids of the
+    new ones (none on a second run)."""
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_CARDS_SQL, {"now": now, "closed": sorted(flow.TERMINAL)})
+        return [row[0] for row in cursor.fetchall()]
