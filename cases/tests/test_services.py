@@ -15,6 +15,7 @@ from django.http import Http404
 
 from cases import selectors, services
 from cases.models import Case, CaseEvent, Department
+from core.tests.races import wait_until_blocked
 from patrols import services as patrol_services
 from patrols.models import IncidentCategory
 
@@ -465,15 +466,7 @@ def test_two_connections_acting_on_one_version_one_wins(territory):
         )
         b = threading.Thread(target=officer_b)
         b.start()
-        waiting = False
-        while b.is_alive() and not waiting:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted",
-                    [second.get("pid", -1)],
-                )
-                waiting = cursor.fetchone()[0] > 0
-            b.join(0.01)
+        waiting = wait_until_blocked(b, lambda: second.get("pid", -1))
         assert waiting, second
     b.join()
     assert second["outcome"] == "stale"
@@ -509,15 +502,7 @@ def test_two_connections_making_a_case_of_one_incident_make_one(territory):
         first = services.case_from_incident(user=territory.users["grid_worker"], incident=incident)
         b = threading.Thread(target=worker_b)
         b.start()
-        waiting = False
-        while b.is_alive() and not waiting:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted",
-                    [second.get("pid", -1)],
-                )
-                waiting = cursor.fetchone()[0] > 0
-            b.join(0.01)
+        waiting = wait_until_blocked(b, lambda: second.get("pid", -1))
         assert waiting, second
     b.join()
     assert "error" not in second, second

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from PIL import Image
 
+from core.tests.races import waiting_on_a_lock
 from core.validity import start_of
 from patrols import selectors, services
 from patrols.models import Incident, IncidentEvent, IncidentPhoto, Track, Visit
@@ -296,14 +297,6 @@ def test_an_incident_inserted_elsewhere_is_still_placed_by_the_trigger(territory
     assert incident.grid.code == GRID and incident.micro_grid.code == f"{GRID}02"
 
 
-def _waiting_on_a_lock(pid: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted)", [pid]
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("with_photo", [False, True], ids=["one statement", "with a photo"])
 def test_an_incident_logged_during_a_redivision_ends_in_the_successor(territory, with_photo):
@@ -333,7 +326,7 @@ def test_an_incident_logged_during_a_redivision_ends_in_the_successor(territory,
                 b_ready.wait(10)
                 # Commit only once B has logged (without the lock) or waits for us (with it).
                 deadline = time.monotonic() + 10
-                while not b_done.is_set() and not _waiting_on_a_lock(b_pid[0]):
+                while not b_done.is_set() and not waiting_on_a_lock(b_pid[0]):
                     assert time.monotonic() < deadline, "B neither finished nor waited"
                     time.sleep(0.01)
         except Exception as exc:  # pragma: no cover - reported below

@@ -11,6 +11,7 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
+from core.tests.races import waiting_on_a_lock
 from core.validity import start_of
 from territory.models import Household
 from territory.selectors import households_for_user
@@ -84,14 +85,6 @@ def test_territory_place_gives_the_trigger_answer():
     assert path.endswith(f"{VILLAGE}/{VILLAGE}001")
 
 
-def _waiting_on_a_lock(pid: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted)", [pid]
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_household_written_during_a_redivision_ends_in_the_successor():
     grid = VILLAGE + "001"
@@ -128,7 +121,7 @@ def test_a_household_written_during_a_redivision_ends_in_the_successor():
                 b_ready.wait(10)
                 # Commit only once B has written (without the lock) or waits for us (with it).
                 deadline = time.monotonic() + 10
-                while not b_done.is_set() and not _waiting_on_a_lock(b_pid[0]):
+                while not b_done.is_set() and not waiting_on_a_lock(b_pid[0]):
                     assert time.monotonic() < deadline, "B neither finished nor waited"
                     time.sleep(0.01)
         except Exception as exc:  # pragma: no cover - reported below

@@ -4,10 +4,11 @@ If-Match, or "version" in the body), also when two writers race on two connectio
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.urls import reverse
 
 from core.tests.errors import refusal
+from core.tests.races import wait_until_blocked
 from patrols.models import IncidentCategory
 from territory import services
 from territory.models import Household
@@ -146,15 +147,7 @@ def test_two_connections_with_the_same_version_cannot_both_win(territory):
         b = threading.Thread(target=writer_b)
         b.start()
         # Commit only once B is blocked on A's row lock: B's check then comes after A's write.
-        waiting = False
-        while b.is_alive() and not waiting:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted",
-                    [second.get("pid", -1)],
-                )
-                waiting = cursor.fetchone()[0] > 0
-            b.join(0.01)
+        waiting = wait_until_blocked(b, lambda: second.get("pid", -1))
         assert waiting, second
     b.join()
     assert second["outcome"] == "stale"
