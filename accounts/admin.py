@@ -11,7 +11,7 @@ class WanggeUserAdmin(UserAdmin):
     own (their role assignments do, often several), so a staff commander cannot be scoped to
     "his" users; and one who could edit users could make himself a superuser."""
 
-    fieldsets = UserAdmin.fieldsets + ((_("Work"), {"fields": ("work_phone",)}),)
+    fieldsets = UserAdmin.fieldsets + ((_("Work"), {"fields": ("work_phone", "language")}),)
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser

@@ -18,3 +18,13 @@ class User(AbstractUser):
         blank=True,
         validators=[RegexValidator(r"^\+?[0-9][0-9 -]{2,18}$", _("digits, spaces and dashes"))],
     )
+
+    # The language the user reads the site and their notifications in (notifications'
+    # message_enqueue renders each message in it). Blank: the site's (Simplified Chinese). Set by
+    # the language switcher while logged in, and restored at the next login on any device.
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        blank=True,
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+    )

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import views as account_views
 from microgrids import views as microgrid_views
 from patrols import views as patrol_views
 from territory import views as territory_views
@@ -15,8 +16,10 @@ urlpatterns = [
     path("field/", patrol_views.field_page, name="field"),
     path("field/manifest.webmanifest", patrol_views.manifest, name="field-manifest"),
     path("field/sw.js", patrol_views.service_worker, name="field-sw"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", account_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Before Django's own: the switcher also keeps a logged-in user's language.
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("core.urls")),  # /healthz and the API root /api/

@@ -1,12 +1,13 @@
 """The outbox in the admin: read only, addresses masked for everyone (the list is for seeing
 what was sent and why something was not, never for reading phone numbers), and one action:
-re-queue dead messages, for staff who hold that permission."""
+re-queue dead messages, for staff who hold that permission. Scoped: staff other than superusers
+see the messages sent to them and those about the cases they may see."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from notifications import services
+from notifications import selectors, services
 from notifications.models import Message
 
 
@@ -62,6 +63,10 @@ class MessageAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+    def get_queryset(self, request):
+        # Scoped like the API: staff see the messages about what they may see, not the county's.
+        return selectors.messages_for_user(user=request.user).select_related("recipient")
 
     def has_requeue_permission(self, request):
         return request.user.has_perm("notifications.requeue_message")
