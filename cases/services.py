@@ -109,7 +109,9 @@ def _notify(case: Case, event: CaseEvent) -> None:
 
     told = {event.actor_id}
     if case.contact_phone:
-        send(Channel.SMS, "contact", address=case.contact_phone)
+        # The contact is the reporter's phone when a resident reported: in their language.
+        language = case.reporter.language if case.reporter_id else None
+        send(Channel.SMS, "contact", address=case.contact_phone, language=language or None)
     elif case.reporter is not None and case.reporter_id not in told and case.reporter.email:
         send(Channel.EMAIL, f"user:{case.reporter_id}", recipient=case.reporter)
         told.add(case.reporter_id)

@@ -67,3 +67,17 @@ def test_messages_are_rendered_in_the_recipients_language(territory):
     case = report(territory)
     body = Message.objects.get(topic=f"case:{case.pk}").body
     assert case.number in body and "Reported" in body
+
+
+def test_the_resident_is_told_in_their_language_and_holders_in_theirs(territory):
+    resident, volunteer = territory.users["resident"], territory.users["volunteer"]
+    resident.language, volunteer.language = "zh-hans", "en"
+    resident.save()
+    volunteer.save()
+    case = report(territory)
+    sms = Message.objects.get(topic=f"case:{case.pk}", channel="sms")
+    assert sms.language == "zh-hans" and "已点单" in sms.body, sms.body
+    case = act(territory, "village_officer", case, "dispatch", assignee=volunteer.pk)
+    event = CaseEvent.objects.get(case=case, action="dispatch")
+    to_volunteer = Message.objects.get(key__contains=f":event:{event.seq}:user:{volunteer.pk}:")
+    assert to_volunteer.language == "en" and "Dispatched" in to_volunteer.body
