@@ -9,11 +9,11 @@ import threading
 import psycopg
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from .api_errors import error_body
+from .api_errors import Problem, error_body
 
 log = logging.getLogger(__name__)
 
@@ -117,3 +117,34 @@ class RequestDeadlineMiddleware:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+class NulCharacterMiddleware:
+    """No text the database stores or compares may hold a NUL character (PostgreSQL refuses
+    it, and a query would fail as a 500). Bodies are checked by their serializers (DRF's
+    CharField refuses NUL); the address is checked here, for every view at once: a path
+    segment (a unit code) or a query parameter (a filter) with NUL is a 400 naming it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        where = None
+        if request.path.startswith("/open311/"):
+            # GeoReport answers in its specification's own error arrays and refuses control
+            # characters in its parameters itself (open311.params).
+            return self.get_response(request)
+        if "\x00" in request.path:
+            where = "path"
+        else:
+            for key, values in request.GET.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    where = key.replace("\x00", "\\x00")
+                    break
+        if where is None:
+            return self.get_response(request)
+        detail = _("the address contains a NUL character, which no text may hold")
+        if wants_json(request):
+            problem = Problem(where, detail, code="null_characters_not_allowed")
+            return JsonResponse(error_body(detail, "bad_request", [problem]), status=400)
+        return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")

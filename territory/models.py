@@ -91,6 +91,17 @@ class UnitQuerySet(models.QuerySet):
     def in_bbox(self, bbox_polygon):
         return self.filter(boundary__bboverlaps=bbox_polygon)
 
+    def matching(self, text: str):
+        """Units a person looking for `text` means: a code starting with it (digits typed from
+        a paper list), or a name (Chinese or English) containing it."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        found = models.Q(name__icontains=text) | models.Q(name_en__icontains=text)
+        if text.isdigit():
+            found |= models.Q(code__startswith=text)
+        return self.filter(found)
+
 
 class Unit(Versioned):
     """One version of a territorial unit (city ... micro-grid). A boundary change never edits a

@@ -205,9 +205,35 @@ def test_unit_list_filters_bbox_level_parent_and_paginates(territory, api):
     assert counts == {"411381001001001": 2, "411381001001002": 1, "411381101201001": 1}
 
 
+def test_unit_list_searches_by_code_prefix_or_name_within_ones_territory(territory, api):
+    Unit.objects.filter(code="411381001001002").update(name="东关社区二网格", name_en="Dongguan 2")
+
+    def codes(user, q, **more):
+        answer = api(territory.users[user]).get(reverse("api-grids"), {"q": q, **more})
+        assert answer.status_code == 200
+        return {f["properties"]["code"] for f in answer.json()["features"]}
+
+    assert codes("commander", "4113811", level="grid") == {"411381101201001"}
+    assert codes("commander", "东关") == {"411381001001002"}
+    assert codes("commander", "dongguan") == {"411381001001002"}
+    assert codes("commander", "4113810010010") == {
+        "411381001001001",
+        "411381001001002",
+        "41138100100100101",
+        "41138100100100102",
+    }
+    assert codes("commander", "no such grid") == set()
+    # Within one's territory only: the grid worker's grid is 411381001001001.
+    assert codes("grid_worker", "东关") == set()
+    # Characters a LIKE pattern would read as wildcards are text here.
+    assert codes("commander", "%") == set() and codes("commander", "_") == set()
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
+        ({"q": "x" * 101}, "q"),
+        ({"q": "网格\x00"}, "q"),
         ({"bbox": "1,2,3"}, "bbox"),
         ({"bbox": "112,33,111,32"}, "bbox"),
         ({"zoom": "x"}, "zoom"),

@@ -12,6 +12,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from django.db import connections  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from territory.models import Unit  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -204,6 +206,28 @@ def test_planner_says_why_a_preview_is_refused(territory, live_server, browser):
     page.wait_for_selector("#message.error")
     # The problem of the API's error body, with the field it is about.
     assert page.inner_text("#message").startswith("bounds: ")
+    connections.close_all()
+    assert not errors
+
+
+def test_planner_finds_a_grid_by_name_beyond_the_listed_ones(
+    territory, live_server, browser, monkeypatch
+):
+    from microgrids import views
+
+    Unit.objects.filter(code="411381001001002").update(name="东关社区二网格")
+    monkeypatch.setattr(views, "PLANNER_GRID_CHOICES", 1)  # the page lists one grid only
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, live_server, "village_officer")
+    page.click("a[href='/planner/']")
+    assert page.locator("#grid-list option").count() == 1
+    page.type("#grid", "东关")
+    page.wait_for_selector("#grid-list option[value='411381001001002']", state="attached")
+    page.fill("#grid", "411381001001002")
+    page.click("#load-current")
+    page.wait_for_selector("#grid-name:has-text('东关社区二网格')")
     connections.close_all()
     assert not errors
 

@@ -56,6 +56,7 @@ UNIT_PARAMS = [
     OpenApiParameter("level", str, enum=list(Level.ORDER)),
     OpenApiParameter("parent", str, description="only the children of this code"),
     OpenApiParameter("top", bool, description="only the top units of your territory"),
+    OpenApiParameter("q", str, description="a code prefix, or part of the name (zh or en)"),
     OpenApiParameter("zoom", int, description="map zoom: geometry simplified to half a pixel"),
 ]
 
@@ -96,6 +97,10 @@ class UnitList(GenericAPIView):
         parent = request.query_params.get("parent")
         if parent:
             qs = qs.filter(parent_code=parent)
+        text = request.query_params.get("q", "")
+        if len(text) > 100:
+            raise ValidationError({"q": ["at most 100 characters"]})
+        qs = qs.matching(text)
         bbox = params.bbox_param(request, crs)
         if bbox is not None:
             qs = qs.in_bbox(bbox)

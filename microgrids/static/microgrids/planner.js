@@ -73,6 +73,7 @@
     const unit = await api("GET", "/api/units/" + encodeURIComponent(code) + "/");
     outline = L.geoJSON(unit, { style: { color: "#b3261e", weight: 3, fill: false }, interactive: false }).addTo(map);
     map.fitBounds(outline.getBounds(), { padding: [20, 20] });
+    $("grid-name").textContent = (unit.properties && unit.properties.name) || "";
     const points = await fetchAll("/api/households/?grid=" + encodeURIComponent(code) + "&page_size=5000");
     households = L.geoJSON({ type: "FeatureCollection", features: points }, {
       pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 2.5, weight: 0, fillColor: "#222", fillOpacity: 0.8, interactive: false }),
@@ -170,6 +171,28 @@
     const data = await api("POST", "/api/grids/" + encodeURIComponent(grid) + "/microgrids/adjust/", { proposal: proposal, operation: operation });
     draw(data);
   }
+
+  // The picker searches all of the user's grids as they type (a county has thousands; the
+  // page itself lists only the first few hundred): a code prefix or part of a name.
+  let searchTimer = null;
+  let searchSeq = 0;
+  $("grid").addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    const typed = $("grid").value.trim();
+    if (!typed) return;
+    searchTimer = setTimeout(async () => {
+      const seq = ++searchSeq;
+      const page = await api("GET", "/api/grids/?level=grid&page_size=20&q=" + encodeURIComponent(typed)).catch(() => null);
+      if (!page || seq !== searchSeq) return; // a later keystroke's answer wins
+      const list = $("grid-list");
+      list.replaceChildren(...(page.features || []).map((f) => {
+        const option = document.createElement("option");
+        option.value = f.properties.code;
+        option.textContent = f.properties.name;
+        return option;
+      }));
+    }, 250);
+  });
 
   $("plan-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -283,6 +283,29 @@
   }
 
   $("unit").onchange = showUnit;
+  // Only when the page lists part of the user's grids (a superuser's city): search the rest.
+  if ($("unit-search")) {
+    let timer = null;
+    $("unit-search").addEventListener("input", () => {
+      clearTimeout(timer);
+      const typed = $("unit-search").value.trim();
+      if (!typed) return;
+      timer = setTimeout(async () => {
+        let page;
+        try { page = await getJson("/api/grids/?level=grid&page_size=50&q=" + encodeURIComponent(typed)); } catch (error) { return; }
+        if ($("unit-search").value.trim() !== typed) return; // a later keystroke's answer wins
+        const options = (page.features || []).map((f) => {
+          const option = document.createElement("option");
+          option.value = f.properties.code;
+          option.textContent = f.properties.name;
+          return option;
+        });
+        if (!options.length) return;
+        $("unit").replaceChildren(...options);
+        showUnit();
+      }, 300);
+    });
+  }
   showNetwork();
   loadCatalogue();
   showUnit();
