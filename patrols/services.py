@@ -43,8 +43,10 @@ log = logging.getLogger(__name__)
 class PatrolError(ApiError):
     """Bad input for a patrol write, given as field -> message: HTTP 400."""
 
-    def __init__(self, problems: dict[str, str]):
-        super().__init__([Problem(where, message) for where, message in problems.items()])
+    def __init__(self, problems: dict[str, str] | list[Problem]):
+        if isinstance(problems, dict):
+            problems = [Problem(where, message) for where, message in problems.items()]
+        super().__init__(problems)
 
 
 class Conflict(PatrolError):
@@ -196,8 +198,11 @@ def incident_create(
     return IncidentResult(incident, True, added, placement)
 
 
-_NO_GRID = {"location": "this point lies in no grid"}
-_NOT_PATROLLED = {"location": "this point lies outside the grids you patrol"}
+# With codes: the phone page says them in the worker's language and offers the fix.
+_NO_GRID = [Problem("location", "this point lies in no grid", code="no_grid")]
+_NOT_PATROLLED = [
+    Problem("location", "this point lies outside the grids you patrol", code="not_patrolled")
+]
 
 
 def _patrolled_placement(*, x: float, y: float, user) -> None:

@@ -2,6 +2,7 @@
 workers. Its data comes from the scoped API; these views serve the shell, the web app manifest
 and the service worker (at /field/ so that its scope is the page)."""
 
+import json
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from . import selectors
+from .models import Incident
 
 SERVICE_WORKER = Path(__file__).resolve().parent / "static" / "patrols" / "field-sw.js"
 
@@ -31,10 +33,17 @@ def field_page(request):
     if not units:
         raise PermissionDenied("the field page is for grid workers: you patrol no grid")
     searchable = len(units) > FIELD_UNIT_CHOICES
+    # The status words, in the page's language, for the page's script (our labels, not data;
+    # escaped for a <script> block all the same).
+    statuses = json.dumps({value: str(label) for value, label in Incident.Status.choices})
     return render(
         request,
         "patrols/field.html",
-        {"units": units[:FIELD_UNIT_CHOICES], "searchable": searchable},
+        {
+            "units": units[:FIELD_UNIT_CHOICES],
+            "searchable": searchable,
+            "incident_statuses": statuses.replace("<", "\\u003c"),
+        },
     )
 
 

@@ -294,6 +294,55 @@ def test_field_page_logs_an_incident_offline_and_sends_it_once(territory, live_s
     context.close()
 
 
+def test_a_refused_incident_says_why_and_is_sent_again_from_a_moved_point(
+    territory, live_server, browser
+):
+    from patrols.models import Incident
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    errors, dialogs = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def answer(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    login(page, live_server, "grid_worker")
+    page.goto(f"{live_server.url}/field/")
+    page.wait_for_selector("#map[data-loaded]")
+    context.set_offline(True)
+    page.wait_for_selector("#network.offline")
+    # The worker's grid is the western half of the view; tap the eastern edge: the next grid.
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.5)
+    page.click("#log-incident")
+    page.select_option("#item", "0201")
+    page.click("#send")
+    assert len(dialogs) == 1  # warned before it was queued, and sent anyway
+    page.wait_for_selector("#outbox[data-waiting='1']", state="attached")
+    context.set_offline(False)
+    page.wait_for_selector("#incidents li.failed")
+    # Refused for good: said in the page's language with its fixes, and no longer pending.
+    text = page.inner_text("#incidents li.failed")
+    assert "您巡查的网格" in text, text
+    assert page.get_attribute("#outbox", "data-waiting") == "0"
+    assert page.get_attribute("#outbox", "data-refused") == "1"
+    assert Incident.objects.count() == 0
+    connections.close_all()
+    page.click("#incidents li.failed button.move")
+    page.wait_for_selector("#moving", state="visible")
+    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+    page.wait_for_selector("#incidents li.sent")
+    assert page.locator("#incidents li.failed").count() == 0
+    incident = Incident.objects.get()
+    assert incident.grid.code == "411381001001001"
+    connections.close_all()
+    assert not errors
+    context.close()
+
+
 def test_field_page_on_a_gcj02_basemap_stores_wgs84_positions(
     territory, live_server, browser, settings
 ):

@@ -56,8 +56,13 @@
       if (response.ok) {
         await outboxDelete(record.id);
       } else if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+        // Refused for good (a 4xx other than a timeout or throttling): kept, with why, until
+        // the worker moves the point or discards it; never resent as it is.
         const body = await response.json().catch(() => ({}));
-        record.failed = errorText(body) || String(response.status);
+        record.failed = {
+          message: errorText(body) || String(response.status),
+          codes: (body.errors || []).map((e) => e.code).filter(Boolean),
+        };
         await outboxPut(record);
       } else {
         break;
@@ -106,6 +111,27 @@
     return gcoord.transform([latlng.lng, latlng.lat], MAP_CRS, gcoord.WGS84);
   }
   const geoJSON = (data, options) => L.geoJSON(data, { ...options, coordsToLatLng: (c) => toMap(c[0], c[1]) });
+  // The phone's own time zone and the page's language (the API speaks UTC).
+  const when = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: "short", timeStyle: "short" });
+
+  // Is [lon, lat] (WGS84) inside a GeoJSON Polygon or MultiPolygon (WGS84)? Even-odd rule
+  // over every ring, so holes count; a warning, not a decision (the server places).
+  function inShape(point, geometry) {
+    const [x, y] = point;
+    const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    let inside = false;
+    for (const polygon of polygons) {
+      for (const ring of polygon) {
+        for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+          const [xi, yi] = ring[i];
+          const [xj, yj] = ring[j];
+          if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+        }
+      }
+    }
+    return inside;
+  }
+  let unitShape = null; // the chosen grid's boundary, for the warning
 
   const map = L.map("map", { attributionControl: !!config.basemapUrl });
   if (config.basemapUrl) L.tileLayer(config.basemapUrl, { attribution: config.basemapAttribution, maxZoom: 19 }).addTo(map);
@@ -115,6 +141,7 @@
   let me = null;
   let position = null; // [lon, lat]
   let chosen = null; // a point tapped on the map
+  let moving = null; // the id of a refused incident whose point the next tap moves
   let chosenMarker = null;
   let fixes = [];
 
@@ -128,6 +155,7 @@
     const code = $("unit").value;
     try {
       const unit = await getJson("/api/units/" + encodeURIComponent(code) + "/");
+      unitShape = unit.geometry || null;
       if (unitLayer) unitLayer.remove();
       unitLayer = geoJSON(unit, { style: { color: "#2e7d32", weight: 2, fillOpacity: 0.05 }, interactive: false }).addTo(map);
       unitLayer.eachLayer((l) => l.getElement() && l.getElement().setAttribute("data-code", code));
@@ -163,7 +191,22 @@
       (route.properties.follows_roads ? text.roads : text.straight);
   }
 
-  map.on("click", (event) => {
+  map.on("click", async (event) => {
+    if (moving) {
+      // The refused incident's new point: it is sent again from there.
+      const record = (await outboxAll()).find((r) => r.id === moving);
+      moving = null;
+      $("moving").hidden = true;
+      if (!record) return;
+      const [lon, lat] = fromMap(event.latlng);
+      record.fields.lon = String(lon);
+      record.fields.lat = String(lat);
+      delete record.failed;
+      await outboxPut(record);
+      await render();
+      if (navigator.onLine) flush();
+      return;
+    }
     chosen = fromMap(event.latlng);
     if (chosenMarker) chosenMarker.remove();
     chosenMarker = L.circleMarker(event.latlng, { radius: 8, color: "#b3261e" }).addTo(map);
@@ -229,6 +272,8 @@
     const where = chosen || position;
     if (!$("item").value) { $("where").textContent = text.pickItem; return; }
     if (!where) { $("where").textContent = text.noPosition; return; }
+    // Warn first, rather than have the server refuse it later (perhaps hours later, offline).
+    if (unitShape && !inShape(where, unitShape) && !window.confirm(text.outsideWarning)) return;
     const files = Array.from($("photos").files).slice(0, 6);
     const id = crypto.randomUUID();
     await outboxPut({
@@ -254,18 +299,63 @@
   };
 
   // --- my recent incidents and the outbox ----------------------------------------------
+  // Why a refusal happened, in the worker's language when the server named it (its code).
+  function reason(failed) {
+    if (typeof failed === "string") return failed; // kept by an older page
+    for (const code of failed.codes || []) if (text.reasons[code]) return text.reasons[code];
+    return failed.message;
+  }
+
+  function button(label, className, onClick) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = className;
+    b.textContent = label;
+    b.onclick = onClick;
+    return b;
+  }
+
   async function render() {
-    const waiting = (await outboxAll()).filter((r) => r.kind === "incident");
+    const incidents = (await outboxAll()).filter((r) => r.kind === "incident");
+    const pending = incidents.filter((r) => !r.failed);
+    const refused = incidents.filter((r) => r.failed);
     const badge = $("outbox");
-    badge.dataset.waiting = String(waiting.filter((r) => !r.failed).length);
-    badge.textContent = waiting.length ? waiting.length + " " + text.waiting : "";
+    badge.dataset.waiting = String(pending.length);
+    badge.dataset.refused = String(refused.length);
+    badge.textContent = [
+      pending.length ? pending.length + " " + text.waiting : "",
+      refused.length ? refused.length + " " + text.failed : "",
+    ].filter(Boolean).join(" · ");
+    badge.classList.toggle("refused", refused.length > 0);
     const list = $("incidents");
     list.replaceChildren();
-    for (const record of waiting) {
+    for (const record of refused) {
       const item = document.createElement("li");
-      item.className = record.failed ? "failed" : "queued";
+      item.className = "failed";
       item.dataset.id = record.id;
-      item.textContent = record.label + " · " + (record.failed ? text.failed + ": " + record.failed : text.waiting);
+      const what = document.createElement("span");
+      what.textContent = record.label + " · " + text.failed + ": " + reason(record.failed);
+      const fixes = document.createElement("div");
+      fixes.className = "actions";
+      fixes.append(
+        button(text.movePoint, "move", () => {
+          moving = record.id;
+          $("moving").hidden = false;
+        }),
+        button(text.discard, "discard", async () => {
+          if (!window.confirm(text.confirmDiscard)) return;
+          await outboxDelete(record.id);
+          await render();
+        }),
+      );
+      item.append(what, fixes);
+      list.appendChild(item);
+    }
+    for (const record of pending) {
+      const item = document.createElement("li");
+      item.className = "queued";
+      item.dataset.id = record.id;
+      item.textContent = record.label + " · " + text.waiting;
       list.appendChild(item);
     }
     try {
@@ -275,7 +365,7 @@
         const item = document.createElement("li");
         item.className = "sent";
         item.dataset.id = p.id;
-        item.textContent = p.item_name + " · " + p.observed_at.slice(0, 16).replace("T", " ") + " · " + p.status +
+        item.textContent = p.item_name + " · " + when.format(new Date(p.observed_at)) + " · " + (text.statuses[p.status] || p.status) +
           (p.photos.length ? " · 📷" + p.photos.length : "");
         list.appendChild(item);
       }
