@@ -60,19 +60,22 @@ def _due_feature(d: selectors.DueHousehold, crs, *, order=None, leg_m=None) -> d
     }
 
 
-def _stop_feature(stop, crs, *, order, leg_m) -> dict:
-    if isinstance(stop, selectors.DueHousehold):
-        return _due_feature(stop, crs, order=order, leg_m=leg_m)
+def _stop_feature(stop: selectors.RouteStop, crs, *, order, leg_m) -> dict:
+    """A stop of the route: a building with its due households listed, or a point of
+    interest (`point`, its `kind`)."""
+    properties = {
+        "order": order,
+        "leg_m": round(leg_m, 1),
+        "address": stop.label,
+        "households": [_due_feature(d, crs)["properties"] for d in stop.households],
+        "overdue_days": stop.overdue_days,
+    }
+    if stop.point is not None:
+        properties |= {"point": stop.point.pk, "kind": stop.point.kind}
     return {
         "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": _out(stop.location.x, stop.location.y, crs)},
-        "properties": {
-            "point": stop.pk,
-            "address": stop.name,
-            "kind": stop.kind,
-            "order": order,
-            "leg_m": round(leg_m, 1),
-        },
+        "geometry": {"type": "Point", "coordinates": _out(*stop.location, crs)},
+        "properties": properties,
     }
 
 
@@ -102,8 +105,9 @@ class TodaysRoute(GenericAPIView):
     )
     def get(self, request):
         """Today's route through the due households of one of your grids: a LineString
-        Feature whose properties list the stops in order with the distance of each leg,
-        the total, and whether it follows the roads (an imported network) or straight lines."""
+        Feature whose properties list the stops in order (one per building, with its due
+        households; and the points of interest) with the distance of each leg, the total, and
+        whether it follows the roads (an imported network) or straight lines."""
         unit = selectors.patrol_unit_for_user(
             user=request.user, code=request.query_params.get("grid", "")
         )

@@ -2,7 +2,7 @@
 
 import datetime
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -139,21 +139,46 @@ def road_network_near(*, area) -> routing.RoadNetwork | None:
     return routing.RoadNetwork(lines) if lines else None
 
 
+@dataclass
+class RouteStop:
+    """One stop of today's route: a building with its due households (most overdue first),
+    or a point of interest."""
+
+    location: tuple[float, float]  # lon, lat (WGS84)
+    label: str
+    households: list = field(default_factory=list)  # DueHousehold
+    point: "PatrolPoint | None" = None
+
+    @property
+    def overdue_days(self) -> int:
+        return max((d.overdue_days for d in self.households), default=0)
+
+
 def todays_route(*, unit: Unit, start: tuple[float, float] | None = None):
     """The due households and the active points of interest of `unit`, in walking order from
     `start` (the unit's centre when not given), along roads when a network has been imported
-    for the area. Returns the route and its stops (DueHousehold or PatrolPoint) in order."""
-    due = [
-        *households_due(unit=unit),
-        *PatrolPoint.objects.filter(active=True).within(unit.boundary).order_by("pk"),
+    for the area: one stop per building (households at one place), one per point of
+    interest. Returns the route and its stops (RouteStop) in order."""
+    due = households_due(unit=unit)
+    places = routing.group_by_place([(d.location.x, d.location.y) for d in due])
+    stops = [
+        RouteStop(
+            location=(due[group[0]].location.x, due[group[0]].location.y),
+            label=routing.stop_label([due[i].household.address for i in group]),
+            households=[due[i] for i in group],
+        )
+        for group in places
     ]
-    stops = np.array([(d.location.x, d.location.y) for d in due]).reshape(-1, 2)
+    stops += [
+        RouteStop(location=(p.location.x, p.location.y), label=p.name, point=p)
+        for p in PatrolPoint.objects.filter(active=True).within(unit.boundary).order_by("pk")
+    ]
     if start is None:
         centre = unit.boundary.point_on_surface
         start = (centre.x, centre.y)
     network = road_network_near(area=unit.boundary)
-    route = routing.plan_route(start, stops, network)
-    return route, [due[i] for i in route.order]
+    route = routing.plan_route(start, np.array([s.location for s in stops]).reshape(-1, 2), network)
+    return route, [stops[i] for i in route.order]
 
 
 @dataclass

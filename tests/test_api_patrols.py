@@ -100,7 +100,10 @@ def test_route_and_due_households(territory, api, django_assert_max_num_queries)
         reverse("api-patrol-route"), {"grid": GRID, "lon": 112.0, "lat": 32.6}
     ).json()
     assert route["geometry"]["type"] == "LineString"
-    assert [s["properties"]["order"] for s in route["properties"]["stops"]] == [1, 2]
+    stops = route["properties"]["stops"]
+    assert [s["properties"]["order"] for s in stops] == [1, 2]
+    assert [len(s["properties"]["households"]) for s in stops] == [1, 1]
+    assert all(s["properties"]["households"][0]["household"] for s in stops)
     assert route["properties"]["follows_roads"] is False and route["properties"]["total_m"] > 0
     assert client.get(reverse("api-patrol-route"), {"grid": "411381101201001"}).status_code == 404
 

@@ -50,3 +50,32 @@ def test_unreachable_stops_fall_back_to_straight_lines():
     )
     route = plan_route((112.0, 32.6), [(112.1, 32.7)], network)
     assert "cannot be reached" in route.notes[0]
+
+
+def test_points_at_one_place_group_and_points_a_few_metres_apart_do_not():
+    from patrols.routing import group_by_place
+
+    tower, across = (112.03, 32.64), (112.03, 32.64003)  # about 3 m north
+    points = [tower, across, tower, (112.0300000001, 32.64), across, (112.04, 32.64)]
+    assert group_by_place(points) == [[0, 2, 3], [1, 4], [5]]
+    assert group_by_place([]) == []
+    assert group_by_place(points, within_m=5) == [[0, 1, 2, 3, 4], [5]]
+
+
+@pytest.mark.parametrize(
+    ("addresses", "label"),
+    [
+        (["团结路12号3栋1单元101室"], "团结路12号3栋1单元101室"),
+        (["团结路12号3栋1单元101室", "团结路12号3栋2单元202室"], "团结路12号3栋"),
+        # Shared "…1单元10" is cut back to the whole component "…1单元".
+        (["团结路12号3栋1单元101室", "团结路12号3栋1单元102室"], "团结路12号3栋1单元"),
+        (["张庄村3组", "张庄村5组"], "张庄村"),
+        (["", "团结路1号"], "团结路1号"),
+        ([], ""),
+        (["abc", "xyz"], "abc"),  # nothing shared: the first
+    ],
+)
+def test_a_stop_is_named_by_the_part_of_the_address_its_households_share(addresses, label):
+    from patrols.routing import stop_label
+
+    assert stop_label(addresses) == label

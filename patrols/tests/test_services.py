@@ -223,6 +223,26 @@ def test_todays_route_visits_every_due_household(territory):
     assert route.total_m > 0 and len(route.line) == 8
 
 
+def test_todays_route_stops_once_per_building_listing_its_households(territory):
+    # A building of 40 flats at one point (as geocoded), and one across the street, 30 m away.
+    building, across = (112.03, 32.64), (112.03, 32.64027)
+    for flat in range(40):
+        Household.objects.create(
+            location=Point(*building, srid=4326),
+            address=f"邓州市团结路12号3栋{flat // 12 + 1}单元{flat % 12 + 1:02d}室",
+            head_name="赵六",
+        )
+    Household.objects.create(
+        location=Point(*across, srid=4326), address="团结路15号", head_name="钱七"
+    )
+    route, stops = selectors.todays_route(unit=Unit.objects.get(code=GRID), start=(112.0, 32.6))
+    # The fixture's two households, the building, the house across: four stops, no 0 m legs.
+    assert len(stops) == 4 and min(route.legs_m) > 1
+    tower = next(s for s in stops if len(s.households) == 40)
+    assert tower.label == "邓州市团结路12号3栋" and tower.location == building
+    assert sum(len(s.households) for s in stops) == 43
+
+
 def test_coverage_counts_due_and_visited_households(territory):
     worker = territory.users["grid_worker"]
     household = territory.households["A1a-south"]
@@ -272,9 +292,9 @@ def test_points_of_interest_join_the_route(territory):
     )  # not this grid
     PatrolPoint.objects.create(name="停用", location=Point(112.01, 32.65, srid=4326), active=False)
     route, stops = selectors.todays_route(unit=Unit.objects.get(code=GRID), start=(112.02, 32.6))
-    assert len(stops) == 3 and hydrant in stops
+    assert len(stops) == 3 and hydrant in [s.point for s in stops]
     # from the south: the south household, then the hydrant (mid-grid), then the north one
-    assert stops[1] == hydrant
+    assert stops[1].point == hydrant and stops[1].label == "消防栓 3号"
 
 
 def test_a_micro_grid_worker_logs_only_in_their_micro_grid(territory):

@@ -183,8 +183,29 @@
       const number = document.createElement("span");
       number.textContent = String(p.order);
       L.marker(toMap(lon, lat), { icon: L.divIcon({ className: "stop-number", html: number }) }).addTo(routeLayer);
+      // One stop per building: its due households folded under it.
       const item = document.createElement("li");
-      item.textContent = p.address + " · " + Math.round(p.leg_m) + " m" + (p.overdue_days ? " · +" + p.overdue_days + "d" : "");
+      const households = p.households || [];
+      const head = [p.address, Math.round(p.leg_m) + " m"];
+      if (households.length > 1) head.push(households.length + " " + text.households);
+      if (p.overdue_days) head.push("+" + p.overdue_days + "d");
+      if (households.length > 1) {
+        const details = document.createElement("details");
+        const summary = document.createElement("summary");
+        summary.textContent = head.join(" · ");
+        const flats = document.createElement("ul");
+        for (const h of households) {
+          const flat = document.createElement("li");
+          // The flat's own part of the address (the stop's name says the building).
+          const own = h.address.startsWith(p.address) ? h.address.slice(p.address.length) : h.address;
+          flat.textContent = (own || h.address) + (h.overdue_days ? " · +" + h.overdue_days + "d" : "");
+          flats.appendChild(flat);
+        }
+        details.append(summary, flats);
+        item.appendChild(details);
+      } else {
+        item.textContent = head.join(" · ");
+      }
       list.appendChild(item);
     }
     $("route-summary").textContent = (route.properties.total_m / 1000).toFixed(2) + " km, " +
