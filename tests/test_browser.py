@@ -9,6 +9,7 @@ import pytest
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from django.contrib.gis.geos import Point  # noqa: E402
 from django.db import connections  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -107,6 +108,58 @@ def test_grid_worker_sees_households_of_their_grid(territory, live_server, brows
     )
     markers = page.locator("path.leaflet-interactive:not([data-code])").count()
     assert markers == 2  # the two households of grid A1a, as circle markers
+
+
+def test_map_stacks_a_buildings_households_and_drills_once_into_a_micro_grid(
+    territory, live_server, browser
+):
+    from territory.models import Household
+
+    # A tower of 1,200 flats at one point of micro-grid …01 (the south half of grid A1a).
+    Household.objects.bulk_create(
+        Household(
+            location=Point(112.03, 32.63, srid=4326), address=f"团结路1号{i}室", head_name="王"
+        )
+        for i in range(1200)
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, live_server, "grid_worker")
+    page.goto(f"{live_server.url}/map/")  # the worker's home is the field page
+    page.wait_for_selector("#map[data-loaded]")
+    page.click("#language-form select")
+    page.select_option("#language-form select", "en")
+    page.wait_for_selector("html[lang='en']")
+    page.wait_for_selector("#unit-list button[data-code='411381001001001']")
+    # Chosen from the keyboard, from the list beside the map.
+    page.focus("#unit-list button[data-code='411381001001001']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#drill-down")
+    assert "1,202" in page.inner_text("#unit-info")  # thousands separators
+    page.click("#drill-down")
+    page.click("#drill-down")  # pressed twice: still one step of the path
+    page.wait_for_selector("#map[data-places='3']", state="attached")
+    # The tower is one marker with its count, not 1,200 dots; the two houses are dots.
+    assert page.inner_text(".household-stack") == "1,200"
+    assert page.locator("path.leaflet-interactive:not([data-code])").count() == 2
+    assert page.locator("#breadcrumb a").count() == 2  # my territory > the grid, once
+    # Into the micro-grid: the map goes there and draws its households once.
+    zoom = page.evaluate("() => window.wanggeMap.map.getZoom()")
+    page.click("#unit-list button[data-code='41138100100100101']")
+    page.wait_for_selector("#unit-info h2:has-text('microgrid-41138100100100101')")
+    page.click("#drill-down")
+    page.wait_for_selector("#map[data-places='2']", state="attached")
+    assert page.evaluate("() => window.wanggeMap.map.getZoom()") > zoom
+    assert page.locator(".household-stack").count() == 1
+    assert page.locator("#breadcrumb a").count() == 3
+    assert page.get_attribute("#breadcrumb a:last-child", "aria-current") == "location"
+    assert page.get_attribute("#breadcrumb a:first-child", "href") == "#top"
+    assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Zoom in"
+    connections.close_all()
+    assert not errors
+    context.close()
 
 
 def test_admin_map_widget_draws_the_boundary_offline(territory, live_server, browser):
