@@ -213,8 +213,13 @@ def test_planner_previews_adjusts_and_commits_micro_grids(territory, live_server
     page.click("#split")
     page.wait_for_selector("path.proposal-part[data-part='5']")
     assert "outside the bounds" in page.inner_text("#summary") and page.is_disabled("#commit")
-    page.click("#parts tr[data-part='1']")
-    page.click("#parts tr[data-part='2']")
+    # From the keyboard: focus a row, Enter selects it (and says so), as a click does.
+    page.focus("#parts tr[data-part='1']")
+    page.keyboard.press("Enter")
+    assert page.get_attribute("#parts tr[data-part='1']", "aria-selected") == "true"
+    page.focus("#parts tr[data-part='2']")
+    page.keyboard.press(" ")
+    assert page.get_attribute("#parts tr[data-part='2']", "aria-selected") == "true"
     page.click("#merge")
     page.wait_for_function("() => document.querySelectorAll('path.proposal-part').length === 4")
     assert "all within the bounds" in page.inner_text("#summary")
@@ -256,7 +261,7 @@ def test_planner_says_why_a_preview_is_refused(territory, live_server, browser):
     page.click("a[href='/planner/']")
     page.fill("#grid", EAST)
     page.click("#preview")
-    page.wait_for_selector("#message.error")
+    page.wait_for_selector("#message.error[role='alert']")
     # The problem of the API's error body, with the field it is about.
     assert page.inner_text("#message").startswith("bounds: ")
     connections.close_all()

@@ -90,3 +90,9 @@ def test_map_offers_households_only_to_who_sees_them(territory, client):
     assert "data-sees-households" not in client.get(reverse("map")).content.decode()
     client.force_login(territory.users["volunteer"])
     assert "data-sees-households" in client.get(reverse("map")).content.decode()
+
+
+def test_a_failed_login_is_announced(client, db):
+    answer = client.post("/login/", {"username": "nobody", "password": "wrong"})
+    assert answer.status_code == 200
+    assert '<p class="error" role="alert">' in answer.content.decode()

@@ -33,6 +33,8 @@
     const box = $("message");
     box.textContent = message || "";
     box.className = isError ? "error" : "";
+    // An error is announced at once; progress politely.
+    box.setAttribute("role", isError ? "alert" : "status");
   }
 
   async function api(method, url, body) {
@@ -120,7 +122,14 @@
       for (const value of ["#" + p.number, p.households, p.polsby_popper.toFixed(2), p.locked ? "🔒" : ""]) {
         const cell = document.createElement("td"); cell.textContent = value; row.appendChild(cell);
       }
+      // A row is chosen from the keyboard as with a click: it takes the focus, Enter or
+      // Space selects it, and it says whether it is selected.
+      row.tabIndex = 0;
+      row.setAttribute("aria-selected", "false");
       row.onclick = () => toggle(p.number);
+      row.onkeydown = (event) => {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); toggle(p.number); }
+      };
       body.appendChild(row);
     }
     $("parts").hidden = false;
@@ -141,7 +150,11 @@
     if (at >= 0) selected.splice(at, 1);
     else { selected.push(number); if (selected.length > 2) selected.shift(); }
     partsLayer.eachLayer((shape) => shape.setStyle(styleFor(shape.feature, selected.includes(shape.feature.properties.number))));
-    document.querySelectorAll("#parts tbody tr").forEach((row) => row.classList.toggle("selected", selected.includes(Number(row.dataset.part))));
+    document.querySelectorAll("#parts tbody tr").forEach((row) => {
+      const on = selected.includes(Number(row.dataset.part));
+      row.classList.toggle("selected", on);
+      row.setAttribute("aria-selected", String(on));
+    });
     refreshButtons();
   }
 
