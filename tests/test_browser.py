@@ -370,6 +370,13 @@ def test_a_refused_incident_says_why_and_is_sent_again_from_a_moved_point(
     login(page, live_server, "grid_worker")
     page.goto(f"{live_server.url}/field/")
     page.wait_for_selector("#map[data-loaded]")
+    # The route and the incidents are tabs: the route first, the arrow keys move between them.
+    assert page.is_visible("#route-stops") and not page.is_visible("#incidents")
+    page.focus("#tab-route")
+    page.keyboard.press("ArrowRight")
+    assert page.is_visible("#panel-incidents") and not page.is_visible("#route-stops")
+    page.keyboard.press("ArrowLeft")
+    assert page.get_attribute("#tab-route", "aria-selected") == "true"
     context.set_offline(True)
     page.wait_for_selector("#network.offline")
     # The worker's grid is the western half of the view; tap the eastern edge: the next grid.

@@ -64,6 +64,7 @@
           codes: (body.errors || []).map((e) => e.code).filter(Boolean),
         };
         await outboxPut(record);
+        showTab($("tab-incidents")); // it needs the worker: show it
       } else {
         break;
       }
@@ -311,6 +312,7 @@
       photos: files.map((f) => ({ name: f.name, blob: f })),
     });
     $("incident-form").hidden = true;
+    showTab($("tab-incidents")); // where the worker sees it wait, then sent
     $("description").value = "";
     $("photos").value = "";
     chosen = null;
@@ -392,6 +394,27 @@
       }
     } catch (error) { /* offline: the queued ones are shown */ }
   }
+
+  // The two lists as tabs (WAI-ARIA tabs: arrows move between them).
+  const tabs = [$("tab-route"), $("tab-incidents")];
+  function showTab(tab) {
+    for (const t of tabs) {
+      const on = t === tab;
+      t.setAttribute("aria-selected", String(on));
+      t.tabIndex = on ? 0 : -1;
+      $(t.getAttribute("aria-controls")).hidden = !on;
+    }
+  }
+  $("outbox").onclick = () => showTab($("tab-incidents"));
+  tabs.forEach((tab, i) => {
+    tab.onclick = () => showTab(tab);
+    tab.onkeydown = (event) => {
+      if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+      const next = tabs[(i + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+      showTab(next);
+      next.focus();
+    };
+  });
 
   $("unit").onchange = showUnit;
   // Only when the page lists part of the user's grids (a superuser's city): search the rest.
