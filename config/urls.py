@@ -19,6 +19,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("cases.page_urls")),
     path("", include("core.urls")),  # /healthz and the API root /api/
     path("api/", include("territory.api.urls")),
     path("api/", include("microgrids.urls")),
