@@ -9,18 +9,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core import coords
 from patrols.selectors import catalogue
 from territory.codes import Level
 from territory.models import RoleChoices
 from territory.selectors import units_for_user
 
 from .. import flow, selectors
-from ..api import CaseDetailSerializer, _context
+from ..api import CaseDetailSerializer
 from ..flow import Action, Field, Status
-from ..models import CardColour
+from ..models import CardColour, Source
 
 # The grids offered in the list's grid filter (a datalist: any code may still be typed).
 GRID_CHOICES = 500
@@ -124,8 +126,14 @@ def _action_forms(actions):
 @login_required
 def case_page(request, pk):
     _desk_user(request)
-    context = _context(request)
-    now = context["now"]
+    now = timezone.now()
+    # The API's own representation of the case (the contact masked as it masks it).
+    context = {
+        "request": request,
+        "crs": coords.WGS84,
+        "now": now,
+        "contact_shown": selectors.contact_shown(user=request.user),
+    }
     case = selectors.case_for_user(user=request.user, pk=pk, now=now)
     actions = selectors.allowed_actions_for(user=request.user, case=case)
     events = selectors.case_history(user=request.user, case=case)
@@ -133,14 +141,23 @@ def case_page(request, pk):
     data = CaseDetailSerializer(case, context=context).data
     forms = _action_forms(actions)
     needs = {f for form in forms for f in form["fields"]}
-    action_labels = {str(a.value): a.label for a in Action}
+    # The first event is the report (群众点单), not an action of the flow's table.
+    action_labels = {"report": _("Raised"), **{str(a.value): a.label for a in Action}}
+    field_labels = {"source": _("source"), **{str(f.value): f.label for f in Field}}
+    sources = dict(Source.choices)
     status_labels = dict(Status.choices)
     history = [
         {
             **event,
             "action_label": action_labels.get(event["action"], event["action"]),
             "to_label": status_labels.get(event["to_status"], event["to_status"]),
-            "recorded": sorted(event["fields"].items()) if event.get("fields") else [],
+            "recorded": [
+                (
+                    field_labels.get(name, name),
+                    sources.get(value, value) if name == "source" else value,
+                )
+                for name, value in sorted((event.get("fields") or {}).items())
+            ],
             # Photos come with the resident's part; without them the key is absent.
             "photos": event.get("photos") or [],
             "at": model.at,
