@@ -37,7 +37,7 @@ def _open_case(page, live_server, case):
 
 
 def _status(page) -> str:
-    return page.get_attribute(".desk-case", "data-status")
+    return page.get_attribute(".case-sheet", "data-status")
 
 
 def _act(page, action, **fields):
@@ -60,9 +60,11 @@ def _act(page, action, **fields):
     page.wait_for_selector("body[data-suggested]")
 
 
-def _check_fits(page, where):
-    small = [t for t in page.evaluate(TAP_TARGETS) if t["width"] < 44 or t["height"] < 44]
-    assert not small, (where, small)
+def _check_fits(page, where, phone):
+    # A finger on a phone; the desktop's top bar keeps its mouse-sized controls.
+    if phone:
+        small = [t for t in page.evaluate(TAP_TARGETS) if t["width"] < 44 or t["height"] < 44]
+        assert not small, (where, small)
     overflow = page.evaluate(OVERFLOW)
     assert overflow["page"][0] <= overflow["page"][1], (where, overflow)
     assert not overflow["wide"], (where, overflow)
@@ -179,7 +181,7 @@ def test_the_desk_pages_on_a_phone_and_a_desktop(territory, live_server, browser
     assert "井盖缺失" in page.inner_text(f".desk-case[data-id='{case.pk}']")
     assert not page.evaluate("window.hacked")
     shoot(page, "desk-list", "village_officer", width, height)
-    _check_fits(page, "list")
+    _check_fits(page, "list", phone)
     # The filters are the API's: a red card, then a value it refuses.
     page.select_option("select[name=card]", "red")
     with page.expect_navigation():
@@ -197,7 +199,7 @@ def test_the_desk_pages_on_a_phone_and_a_desktop(territory, live_server, browser
     assert "<img" in page.inner_text(".case-facts")  # shown as text
     assert not page.evaluate("window.hacked")
     shoot(page, "desk-case", "village_officer", width, height)
-    _check_fits(page, "case")
+    _check_fits(page, "case", phone)
     connections.close_all()
     # The refused filter is the page's own request, answered 400 on purpose.
     assert [p for p in problems if "card=blue" not in p] == [], problems
