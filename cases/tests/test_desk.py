@@ -3,6 +3,7 @@ only (a resident is refused, a stranger asked to log in), a case page inside one
 (404 outside), with its masked contact, time left, cards, history and the actions one may take;
 the API's `card` field and `card` filter agree because both read models.card_conditions."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -204,3 +205,23 @@ def test_what_people_typed_is_text_on_the_case_page(territory, client, api):
     text = client.get(reverse("case-page", args=[response.json()["id"]])).content.decode()
     assert "<script>alert" not in text and "&lt;script&gt;alert" in text
     assert "<img src=x" not in text
+
+
+def test_the_pages_keep_the_strict_policy_and_a_query_budget(
+    territory, client, django_assert_max_num_queries
+):
+    case = _case(territory)
+    services.cards_record(now=case.due_at)
+    client.force_login(territory.users["village_officer"])
+    url = reverse("case-page", args=[case.pk])
+    client.get(url)  # warm the catalogue and the session
+    # The session and its user, the jurisdiction, the case with its joins, its history, the
+    # user's departments, the calendar's overrides, the item's terms for the time left, the
+    # cards: a fixed number, whatever the history's length.
+    with django_assert_max_num_queries(10):
+        response = client.get(url)
+    for page in (response, client.get(reverse("case-desk"))):
+        policy = page["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        scripts = re.findall(r"<script([^>]*)>", page.content.decode())
+        assert scripts and all("src=" in s or 'type="application/json"' in s for s in scripts)
