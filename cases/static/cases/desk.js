@@ -111,14 +111,42 @@
     if (body.next) next.href = pageUrl(page + 1);
     document.getElementById("desk-empty").hidden = body.results.length > 0;
     const markers = [];
-    for (const c of body.results) {
-      list.appendChild(row(c));
+    for (const c of body.results) list.appendChild(row(c));
+    // Red drawn last, on top: where cases pile up on one spot, the late one shows.
+    const rank = { none: 0, yellow: 1, red: 2 };
+    const drawn = body.results.slice().sort((a, b) => (rank[a.card] || 0) - (rank[b.card] || 0));
+    for (const c of drawn) {
       const m = marker(c);
       if (m) markers.push(m);
     }
     if (markers.length) {
       const group = L.featureGroup(markers).addTo(map);
-      map.fitBounds(group.getBounds().pad(0.2), { maxZoom: 15 });
+      map.fitBounds(group.getBounds().pad(0.2), { maxZoom: 14 });
+      await drawGrids(group);
+    }
+  }
+
+  // The grids around the listed cases, faint under the markers: with no basemap (an intranet
+  // without tiles) they are what tells one place from another.
+  async function drawGrids(group) {
+    const b = group.getBounds();
+    const margin = 0.005;
+    const bbox = [b.getWest() - margin, b.getSouth() - margin, b.getEast() + margin, b.getNorth() + margin]
+      .map((v) => v.toFixed(6)).join(",");
+    const params = new URLSearchParams({ bbox: bbox, crs: config.crs, zoom: String(map.getZoom()), page_size: "200" });
+    try {
+      const response = await fetch("/api/grids/?" + params.toString(), {
+        credentials: "same-origin", headers: { Accept: "application/json" },
+      });
+      if (!response.ok) return;
+      const page = await response.json();
+      L.geoJSON(page, {
+        interactive: false,
+        style: { color: "#2e7d32", weight: 1, fillColor: "#2e7d32", fillOpacity: 0.05 },
+      }).addTo(map);
+      group.eachLayer((m) => m.bringToFront());
+    } catch (e) {
+      // The grids are a backdrop: the list and its markers stand without them.
     }
   }
 
