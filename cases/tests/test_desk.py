@@ -225,3 +225,18 @@ def test_the_pages_keep_the_strict_policy_and_a_query_budget(
         assert "script-src 'self'" in policy and "unsafe-inline" not in policy
         scripts = re.findall(r"<script([^>]*)>", page.content.decode())
         assert scripts and all("src=" in s or 'type="application/json"' in s for s in scripts)
+
+
+def test_the_centre_escalates_to_a_department_of_the_case_county(territory, client):
+    from cases.models import Department
+
+    Department.objects.create(code="dz-cgj", name="邓州市城管局", county_code="411381")
+    Department.objects.create(code="xx-cgj", name="别县城管局", county_code="411302")
+    case = _case(territory)
+    client.force_login(territory.users["township_commander"])
+    text = client.get(reverse("case-page", args=[case.pk])).content.decode()
+    assert 'data-action="escalate"' in text
+    assert '<option value="dz-cgj">邓州市城管局</option>' in text and "xx-cgj" not in text
+    client.force_login(territory.users["village_officer"])  # the station blows no whistle
+    text = client.get(reverse("case-page", args=[case.pk])).content.decode()
+    assert 'data-action="escalate"' not in text and "dz-cgj" not in text
