@@ -27,7 +27,7 @@ from territory.privacy import mask_name, mask_phone
 
 from . import flow, selectors, services
 from .flow import Status
-from .models import Case, CaseEvent, HotlineCaller
+from .models import CARD_COLOURS, Case, CaseEvent, HotlineCaller
 
 # --- bodies --------------------------------------------------------------------------------------
 
@@ -115,15 +115,19 @@ class CaseSerializer(serializers.ModelSerializer):
         return case.contact_phone if self._shown(case) else mask_phone(case.contact_phone)
 
     def get_overdue(self, case) -> bool:
-        return case.due_at is not None and case.due_at < self.context["now"]
+        return self.get_card(case) == "red"
 
     def get_card(self, case) -> str:
-        now = self.context["now"]
-        if case.due_at is not None and case.due_at < now:
-            return "red"
-        if case.yellow_at is not None and case.yellow_at <= now:
-            return "yellow"
-        return "none"
+        # The rule lives in the query (CaseQuerySet.with_card), where the `card` filter reads
+        # it too; a case fetched without it asks the database once.
+        if not hasattr(case, "card"):
+            case.card = (
+                Case.objects.filter(pk=case.pk)
+                .with_card(self.context["now"])
+                .values_list("card", flat=True)
+                .first()
+            )
+        return case.card
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -191,9 +195,9 @@ def _context(request, **extra) -> dict:
 
 
 def _detail(request, case: Case, *, status_code=status.HTTP_200_OK) -> Response:
-    case = selectors.case_for_user(user=request.user, pk=case.pk)
-    context = _context(
-        request,
+    context = _context(request)
+    case = selectors.case_for_user(user=request.user, pk=case.pk, now=context["now"])
+    context.update(
         history=selectors.case_history(user=request.user, case=case),
         allowed_actions=selectors.allowed_actions_for(user=request.user, case=case),
     )
@@ -262,6 +266,9 @@ LIST_PARAMETERS = [
     OpenApiParameter("item", str, description="an item or a whole category, by code"),
     OpenApiParameter("grid", str, description="a grid or micro-grid code"),
     OpenApiParameter("overdue", bool, description="only cases past their step's deadline"),
+    OpenApiParameter(
+        "card", str, enum=list(CARD_COLOURS), description="the running step's card colour"
+    ),
     OpenApiParameter("crs", str, enum=list(coords.CRS_NAMES)),
 ]
 
@@ -286,14 +293,23 @@ class CaseList(GenericAPIView):
         if params.get("grid"):
             code = params["grid"]
             qs = qs.filter(Q(grid__code=code) | Q(micro_grid__code=code))
+        now = getattr(self, "now", None) or timezone.now()
         if bool_param(self.request, "overdue"):
-            qs = qs.filter(due_at__lt=timezone.now())
-        return qs.order_by("-created_at", "-id")
+            qs = qs.overdue(now)
+        card = params.get("card")
+        if card:
+            if card not in CARD_COLOURS:
+                raise ValidationError({"card": [f"expected one of {', '.join(CARD_COLOURS)}"]})
+            qs = qs.carded(card, now)
+        return qs.with_card(now).order_by("-created_at", "-id")
 
     @extend_schema(parameters=LIST_PARAMETERS, responses={200: CaseSerializer(many=True)})
     def get(self, request):
+        context = _context(request)
+        # One instant for the filter and for the cards the rows show.
+        self.now = context["now"]
         page = self.paginate_queryset(self.get_queryset())
-        data = CaseSerializer(page, many=True, context=_context(request)).data
+        data = CaseSerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
 
     @extend_schema(

@@ -7,13 +7,14 @@ from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import Q
+from django.db.models import Case as DbCase
+from django.db.models import Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from territory.codes import Level
 from territory.models import Unit, Versioned, subtree_q
 
-from .flow import CaseState, Status, Step, Whistle
+from .flow import TERMINAL, CaseState, Status, Step, Whistle
 from .working_time import Deadline, WorkingCalendar
 
 
@@ -276,9 +277,49 @@ class Source(models.TextChoices):
     OPEN311 = "open311", _("Open311 client")
 
 
+def card_conditions(now) -> tuple[tuple[str, Q], ...]:
+    """The card rule (黄牌、红牌), written once: the colour a case's running step shows at
+    `now`, as conditions tried in order (red wins over yellow). Red once the step's deadline
+    has come, yellow once it has used its share of the limit (yellow_at), none otherwise; a
+    closed case runs no step. The same instants cases.services.cards_record records cards at;
+    the API's `card` field (CaseQuerySet.with_card) and its `card` filter (carded) both read
+    these, so a list filtered by colour always shows cases of that colour."""
+    running = ~Q(status__in=sorted(TERMINAL))
+    return (
+        ("red", running & Q(due_at__lte=now)),
+        ("yellow", running & Q(yellow_at__lte=now)),
+    )
+
+
+CARD_COLOURS = ("none", "yellow", "red")
+
+
 class CaseQuerySet(models.QuerySet):
     def in_subtree(self, paths):
         return self.filter(subtree_q("territory_path", paths))
+
+    def with_card(self, now):
+        """Each case with `card`: "red", "yellow" or "none" at `now` (card_conditions)."""
+        whens = [When(condition, then=Value(colour)) for colour, condition in card_conditions(now)]
+        return self.annotate(
+            card=DbCase(*whens, default=Value("none"), output_field=models.CharField())
+        )
+
+    def carded(self, colour: str, now):
+        """The cases showing `colour` at `now`: the conditions themselves (not the CASE of
+        with_card) so that the database can use the (status, due_at) index."""
+        if colour not in CARD_COLOURS:
+            raise ValueError(f"a card is one of {', '.join(CARD_COLOURS)}, not {colour!r}")
+        wanted = Q()
+        for name, condition in card_conditions(now):
+            if name == colour:
+                return self.filter(wanted & condition)
+            wanted &= ~condition
+        return self.filter(wanted)
+
+    def overdue(self, now):
+        """The cases past their step's deadline: those showing the red card."""
+        return self.carded("red", now)
 
 
 class Case(Versioned):

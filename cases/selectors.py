@@ -18,6 +18,7 @@ from territory.selectors import jurisdiction_for
 from . import catalogue, flow
 from .flow import Status, Step
 from .models import (
+    Card,
     Case,
     CaseEvent,
     Department,
@@ -154,8 +155,13 @@ def cases_for_user(*, user):
     )
 
 
-def case_for_user(*, user, pk) -> Case:
-    case = cases_for_user(user=user).filter(pk=pk).first() if _is_int(pk) else None
+def case_for_user(*, user, pk, now: datetime.datetime | None = None) -> Case:
+    """One case the user may see (404 otherwise); given `now`, it carries its `card` then
+    (models.card_conditions)."""
+    cases = cases_for_user(user=user)
+    if now is not None:
+        cases = cases.with_card(now)
+    case = cases.filter(pk=pk).first() if _is_int(pk) else None
     if case is None:
         raise Http404("no such case in your reach")
     return case
@@ -432,3 +438,25 @@ KEY_PREFIX_LENGTH = 12
 def key_digest(key: str) -> str:
     # Keys are 256 random bits: a plain digest cannot be brute-forced, unlike a password.
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+# --- The case desk (cases/views/desk.py) -------------------------------------------------------
+
+
+def may_use_case_desk(*, user) -> bool:
+    """The desk is for staff: every role but the resident's (who has "my requests")."""
+    j = jurisdiction_for(user=user)
+    return j.everything or bool(j.roles - {RoleChoices.RESIDENT})
+
+
+def case_cards(*, case: Case):
+    """The yellow and red cards a case's steps earned, newest first, with who held it then.
+    Shown to everyone who may see the case: its holders and their superiors."""
+    return Card.objects.filter(case=case).select_related("assignee", "department").order_by("-at")
+
+
+def departments_of_case_county(*, case: Case):
+    """The active departments of the county a case lies in: where the township may escalate."""
+    return Department.objects.filter(
+        county_code=county_of(case.territory_path), active=True
+    ).order_by("code")

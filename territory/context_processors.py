@@ -35,6 +35,14 @@ def navigation(request):
             )
         ),
         "is_resident": SimpleLazyObject(lambda: RoleChoices.RESIDENT in roles()),
+        # The case desk: every role but the resident's, who follows their own requests.
+        "may_work_cases": SimpleLazyObject(
+            lambda: bool(
+                user
+                and user.is_authenticated
+                and (user.is_superuser or roles() - {RoleChoices.RESIDENT})
+            )
+        ),
     }
 
 

@@ -19,13 +19,13 @@ PATROLS = frozenset({R.GRID_CHIEF, R.GRID_WORKER, R.MICROGRID_WORKER})
 SEES_INCIDENTS = PATROLS | {R.VILLAGE_OFFICER, R.COMMANDER, R.DEPARTMENT_STAFF}
 # Where each role's day starts (URL names). A user with several roles lands on the work of the
 # widest responsibility among them: a commander who is also a grid chief still commands.
-# Volunteers and department staff have no page of their own until cases exist; the map of their
-# territory is what they can use today.
+# Volunteers and department staff work the cases dispatched to them: the case desk (a URL name
+# of cases' pages; territory never imports cases).
 HOMES = (
     (frozenset({R.COMMANDER}), "map"),
     (frozenset({R.VILLAGE_OFFICER}), "planner"),
     (PATROLS, "field"),
-    (frozenset({R.DEPARTMENT_STAFF, R.VOLUNTEER}), "map"),
+    (frozenset({R.DEPARTMENT_STAFF, R.VOLUNTEER}), "case-desk"),
     (frozenset({R.RESIDENT}), "resident"),
 )
 

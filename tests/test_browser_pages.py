@@ -26,8 +26,8 @@ HOMES = {
     "grid_chief": "/field/",
     "grid_worker": "/field/",
     "microgrid_worker": "/field/",
-    "volunteer": "/map/",
-    "department_staff": "/map/",
+    "volunteer": "/cases/",
+    "department_staff": "/cases/",
     "resident": "/me/",
 }
 # Every control a finger may hit (map features aside: the route's stop markers are the map's
@@ -151,7 +151,7 @@ def test_every_role_lands_on_its_work_and_errors_have_a_way_home(
         context, page, problems = open_page(browser, width, height, locale="zh-CN")
         sign_in(page, live_server, role)
         assert page.url == f"{live_server.url}{home}", role
-        if home in ("/map/", "/field/"):
+        if home in ("/map/", "/field/", "/cases/"):
             page.wait_for_selector("#map[data-loaded]")
         shoot(page, "home", role, width, height)
         overflow = page.evaluate(OVERFLOW)

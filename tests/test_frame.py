@@ -15,15 +15,15 @@ pytestmark = pytest.mark.django_db
 NAVIGATION = {
     # A superuser may open /field/ but patrols nothing: it is not offered (until it can page
     # through every grid of the county, issue 12 §4).
-    "admin": {"/map/", "/planner/", "/api/docs/", "/admin/"},
-    "commander": {"/map/", "/planner/", "/api/docs/"},
-    "township_commander": {"/map/", "/planner/", "/api/docs/"},
-    "village_officer": {"/map/", "/planner/", "/api/docs/"},
-    "grid_chief": {"/map/", "/field/", "/api/docs/"},
-    "grid_worker": {"/map/", "/field/", "/api/docs/"},
-    "microgrid_worker": {"/map/", "/field/", "/api/docs/"},
-    "volunteer": {"/map/", "/api/docs/"},
-    "department_staff": {"/map/", "/api/docs/"},
+    "admin": {"/map/", "/cases/", "/planner/", "/api/docs/", "/admin/"},
+    "commander": {"/map/", "/cases/", "/planner/", "/api/docs/"},
+    "township_commander": {"/map/", "/cases/", "/planner/", "/api/docs/"},
+    "village_officer": {"/map/", "/cases/", "/planner/", "/api/docs/"},
+    "grid_chief": {"/map/", "/cases/", "/field/", "/api/docs/"},
+    "grid_worker": {"/map/", "/cases/", "/field/", "/api/docs/"},
+    "microgrid_worker": {"/map/", "/cases/", "/field/", "/api/docs/"},
+    "volunteer": {"/map/", "/cases/", "/api/docs/"},
+    "department_staff": {"/map/", "/cases/", "/api/docs/"},
     "resident": {"/me/", "/map/"},
 }
 
@@ -43,7 +43,9 @@ def test_each_role_is_offered_exactly_the_pages_it_may_open(territory, client, n
     for link in links:
         assert client.get(link).status_code == 200, link
     # And the staff's pages left out are indeed refused.
-    for link in {"/field/", "/planner/"} - links - ({"/field/"} if name == "admin" else set()):
+    for link in (
+        {"/field/", "/planner/", "/cases/"} - links - ({"/field/"} if name == "admin" else set())
+    ):
         assert client.get(link).status_code == 403, link
 
 
@@ -55,7 +57,7 @@ def test_a_resident_who_also_works_gets_both(territory, client):
     role_assign(user=user, role="grid_worker", unit_code="411381001001001")
     client.force_login(user)
     links = nav_links(client.get(reverse("map")).content.decode())
-    assert links == {"/me/", "/map/", "/field/", "/api/docs/"}
+    assert links == {"/me/", "/map/", "/cases/", "/field/", "/api/docs/"}
 
 
 @pytest.mark.parametrize(

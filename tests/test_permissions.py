@@ -231,3 +231,34 @@ def test_case_endpoints_need_a_login(territory, role):
     assert client.get(reverse("api-case", args=[1])).status_code == 403
     assert client.post(reverse("api-case-act", args=[1]), {}, format="json").status_code == 403
     assert client.post(reverse("api-hotline-cases"), {}, format="json").status_code == 401
+
+
+# --- the case desk's pages (cases/views/desk.py) -----------------------------------------------
+# The desk is every staff role's; a resident follows their requests elsewhere (403), a stranger
+# logs in first. A case page opens where the API's case opens (CASES_SEEN), 404 elsewhere.
+
+
+@pytest.mark.parametrize("role", [*ROLES, "anonymous"])
+def test_case_desk_pages(territory, client, role):
+    from cases import services as case_services
+
+    admin = territory.users["admin"]
+    cases = {
+        name: case_services.case_report(user=admin, item="0201", lon=x, lat=y)
+        for name, (x, y) in (("A", HOUSEHOLD_POINTS["A1a-south"]), ("B", HOUSEHOLD_POINTS["B1a"]))
+    }
+    if role != "anonymous":
+        client.force_login(territory.users[role])
+    desk = client.get(reverse("case-desk")).status_code
+    assert desk == {"anonymous": 302, "resident": 403}.get(role, 200), role
+    for name, case in cases.items():
+        status = client.get(reverse("case-page", args=[case.pk])).status_code
+        if role in ("anonymous", "resident"):
+            expected = desk
+        else:
+            expected = 200 if name in CASES_SEEN[role] else 404
+        assert status == expected, (role, name)
+    # The API list behind the desk, with the card filter: the same cases as without it.
+    if role != "anonymous":
+        listed = client.get(reverse("api-cases"), {"card": "none"}).json()["results"]
+        assert {c["id"] for c in listed} == {cases[n].pk for n in CASES_SEEN[role]}, role

@@ -11,8 +11,8 @@ ONE_ROLE = {
     R.GRID_CHIEF: "field",
     R.GRID_WORKER: "field",
     R.MICROGRID_WORKER: "field",
-    R.VOLUNTEER: "map",
-    R.DEPARTMENT_STAFF: "map",
+    R.VOLUNTEER: "case-desk",
+    R.DEPARTMENT_STAFF: "case-desk",
     R.RESIDENT: "resident",
 }
 
@@ -35,7 +35,7 @@ def test_each_role_lands_on_its_work(role, home):
         ({R.VILLAGE_OFFICER, R.GRID_CHIEF}, "planner"),
         # A worker who also lives in a grid still starts from the round.
         ({R.GRID_WORKER, R.RESIDENT}, "field"),
-        ({R.VOLUNTEER, R.RESIDENT}, "map"),
+        ({R.VOLUNTEER, R.RESIDENT}, "case-desk"),
         ({R.MICROGRID_WORKER, R.VOLUNTEER}, "field"),
     ],
 )

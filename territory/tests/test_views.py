@@ -16,8 +16,8 @@ HOMES = {
     "grid_chief": "/field/",
     "grid_worker": "/field/",
     "microgrid_worker": "/field/",
-    "volunteer": "/map/",
-    "department_staff": "/map/",
+    "volunteer": "/cases/",
+    "department_staff": "/cases/",
     "resident": "/me/",
 }
 
