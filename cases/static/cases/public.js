@@ -23,9 +23,15 @@
     return [step, 2 * step, 3 * step, max];
   }
 
+  // With fewer classes than shades, the darkest ones are used: the largest count is always
+  // the darkest, however small it is.
+  function shadeAt(i, bounds) {
+    return shades[shades.length - bounds.length + i];
+  }
+
   function shadeOf(count, bounds) {
     if (!count) return shades[0];
-    for (let i = 0; i < bounds.length; i++) if (count <= bounds[i]) return shades[i + 1];
+    for (let i = 0; i < bounds.length; i++) if (count <= bounds[i]) return shadeAt(i, bounds);
     return shades[shades.length - 1];
   }
 
@@ -46,7 +52,7 @@
       const item = document.createElement("span");
       const swatch = document.createElement("span");
       swatch.className = "swatch";
-      swatch.style.background = i === 0 ? shades[0] : shades[i];
+      swatch.style.background = i === 0 ? shades[0] : shadeAt(i - 1, bounds);
       item.appendChild(swatch);
       item.appendChild(document.createTextNode(a === b ? String(a) : a + "–" + b));
       holder.appendChild(item);
