@@ -286,3 +286,11 @@ def test_a_bounded_number_of_queries_whatever_the_cases(territory, client, discl
     assert after == before
     # The page: unit, count, the page's cases, the calendar's overrides, the villages.
     assert before[0] <= 6 and before[1] <= 6 and before[2] <= 5 and before[3] <= 3, before
+
+
+def test_the_login_page_and_a_residents_page_link_to_the_public_pages(territory, client):
+    assert 'href="/public/"' in client.get(reverse("login")).content.decode()
+    client.force_login(territory.users["resident"])  # a resident of grid A1b, village A1
+    html = client.get(reverse("resident")).content.decode()
+    assert f'href="{reverse("public-cases", args=[VILLAGE_A1])}"' in html
+    assert "晒单公示" in html
