@@ -28,6 +28,7 @@ from .. import selectors
 PAGE_SIZE = 20
 FEED_VERSION = "https://jsonfeed.org/version/1.1"
 MAX_AGE_S = 60
+TOLERANCE_DEG = {Level.VILLAGE: 1e-5, Level.TOWNSHIP: 3e-5, Level.COUNTY: 1e-4}
 
 
 def public_answer(view):
@@ -178,6 +179,8 @@ def public_cases_grids(request, code):
     features = []
     for grid in selectors.public_grid_counts(unit=unit):
         shape = shapely.from_wkb(bytes(grid["boundary"].wkb))
+        # An overview needs no survey's vertices: about 1 m on a village, 10 m on a county.
+        shape = shapely.simplify(shape, TOLERANCE_DEG[unit.level], preserve_topology=True)
         shape = coords.geometry_from_wgs84(shape, crs, densify_edges=False)
         shape = shapely.set_precision(shape, 1e-6)
         features.append(
