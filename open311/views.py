@@ -272,6 +272,13 @@ def token(request, fmt, token):
     return _answer(fmt, "service_requests", document)
 
 
+@open311_view("GET")
+def not_provided(request, fmt, what):
+    """A resource named by an empty path segment (`services/.xml`, `tokens/.json`): the
+    spec's "400 - ... was not provided" rather than a missing resource."""
+    raise refuse(400, f"{what} was not provided")
+
+
 @csrf_exempt
 def not_found(request, rest=""):
     fmt = "json" if rest.endswith(".json") else "xml"

@@ -86,3 +86,12 @@ def test_attribute_orders_are_distinct_positive_integers(client, county, fmt):
             for a in body.find("attributes").findall("attribute")
         ]
     assert orders == [("a_first", 1), ("b_second", 2)]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("path,what", [("services/", "service_code"), ("tokens/", "token")])
+def test_an_empty_code_in_the_path_was_not_provided(client, county, fmt, path, what):
+    # Service definition: "400 - service_code or jurisdiction_id was not provided"; tokens:
+    # "400 - jurisdiction_id or token was not provided".
+    errors = errors_of(client.get(f"{BASE}{path}.{fmt}"), fmt)
+    assert errors == [(400, f"{what} was not provided")]
