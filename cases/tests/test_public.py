@@ -295,3 +295,22 @@ def test_the_login_page_and_a_residents_page_link_to_the_public_pages(territory,
     html = client.get(reverse("resident")).content.decode()
     assert f'href="{reverse("public-cases", args=[VILLAGE_A1])}"' in html
     assert "晒单公示" in html
+
+
+@pytest.mark.parametrize(
+    "code,params",
+    [
+        ("４１１３８１", {}),  # full-width digits are digits to Python, not a division code
+        ("411381\x00", {}),
+        ("4" * 500, {}),
+        (VILLAGE_A1, {"page": "\x00"}),
+        (VILLAGE_A1, {"page": "-1"}),
+        (VILLAGE_A1, {"page": "9" * 40}),
+    ],
+)
+def test_hostile_codes_and_pages_never_answer_500(territory, client, code, params):
+    for name in ("public-cases", "public-cases-feed", "public-cases-grids"):
+        response = client.get(reverse(name, args=[code]), params)
+        assert response.status_code in (200, 404), (name, code, params)
+    grids = reverse("public-cases-grids", args=[VILLAGE_A1])
+    assert client.get(grids, {"crs": "\x00" * 30}).status_code == 400
