@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
-from django.db.models import JSONField, OuterRef, Q, Subquery
+from django.db.models import Count, JSONField, OuterRef, Q, Subquery
 from django.http import Http404
 
 from territory.codes import CODE_LENGTH, Level
@@ -272,28 +272,34 @@ def contact_shown(*, user):
     return shown
 
 
-# --- The public disclosure of a county's cases (Open311 GET requests) --------------------------
+# --- The public disclosure of cases (晒单 pages and feed, Open311 GET requests) ----------------
 
 
-def public_cases(
+def _last_event(*, action=None):
+    events = CaseEvent.objects.filter(case=OuterRef("pk"))
+    if action is not None:
+        events = events.filter(action=action)
+    return events.order_by("-seq")
+
+
+def public_case_rows(
     *,
-    county: Unit,
+    unit: Unit,
     numbers=(),
     item_codes=(),
     start: datetime.datetime | None = None,
     end: datetime.datetime | None = None,
     statuses=None,
-    limit: int = 1000,
-) -> list[Case]:
-    """A county's cases of every source whose item is publicly disclosed
-    (ServiceTerms.public: a cult or a family dispute never shows), newest first, at most
-    `limit`, in one query. `numbers` (case numbers) overrides every other filter. Each case
-    carries `grid_spot` (a point of its grid's surface: the public never sees the exact
-    place), `last_event_at` and `last_event_fields` (the last action's recorded fields); the
-    item and its department come joined. The caller shows only public fields."""
-    cases = Case.objects.filter(
-        subtree_q("territory_path", [county.path]), item__terms__public=True
-    )
+):
+    """The cases of every source placed at or below `unit` whose item is publicly disclosed
+    (ServiceTerms.public: a cult or a family dispute never shows), newest first, as one
+    query whatever is sliced from it. `numbers` (case numbers) overrides every other filter.
+    Each row carries `grid_spot` (a point of its grid's surface: the public never sees the
+    exact place), `last_event_at` and `last_event_fields` (the last action's), `verified_at`
+    (when the result was last confirmed), `published_at` and `result_note` (the note of the
+    last handling: staff's words, still to be scrubbed by the caller); the item, its category,
+    the grid and the department come joined. The caller shows only public fields."""
+    cases = Case.objects.filter(subtree_q("territory_path", [unit.path]), item__terms__public=True)
     if numbers:
         cases = cases.filter(number__in=list(numbers))
     else:
@@ -305,28 +311,138 @@ def public_cases(
             cases = cases.filter(created_at__lte=end)
         if statuses is not None:
             cases = cases.filter(status__in=list(statuses))
-    last = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-seq")
-    return list(
-        cases.select_related("item", "department")
+    last = _last_event()
+    return (
+        cases.select_related("item", "item__parent", "department", "grid")
         .only(
             "number",
             "status",
             "description",
+            "satisfaction",
+            "territory_path",
             "created_at",
             "due_at",
             "item",
             "department",
+            "grid",
             "item__code",
             "item__name",
+            "item__name_en",
+            "item__parent__code",
+            "item__parent__name",
+            "item__parent__name_en",
             "department__name",
+            "grid__code",
+            "grid__name",
+            "grid__name_en",
         )
         .annotate(
             grid_spot=PointOnSurface("grid__boundary"),
             last_event_at=Subquery(last.values("at")[:1]),
             last_event_fields=Subquery(last.values("fields")[:1], output_field=JSONField()),
+            # By action, not status: the resident's rating keeps a case verified, later.
+            verified_at=Subquery(_last_event(action=flow.Action.VERIFY).values("at")[:1]),
+            published_at=Subquery(_last_event(action=flow.Action.PUBLISH).values("at")[:1]),
+            result_note=Subquery(_last_event(action=flow.Action.HANDLE).values("note")[:1]),
         )
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
     )
+
+
+def public_cases(*, county: Unit, limit: int = 1000, **filters) -> list[Case]:
+    """A county's publicly disclosed cases (public_case_rows), at most `limit`, in one query."""
+    return list(public_case_rows(unit=county, **filters)[:limit])
+
+
+# Levels whose public page lists their cases: a village or community, and the township and the
+# county above it (their villages named on each case).
+PUBLIC_LEVELS = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
+
+
+def public_unit(*, code: str) -> Unit:
+    """The current county, township or village of `code`, for its public page (404 otherwise)."""
+    unit = (
+        Unit.objects.current().filter(code=code, level__in=PUBLIC_LEVELS).defer("boundary").first()
+        if isinstance(code, str) and code.isdigit()
+        else None
+    )
+    if unit is None:
+        raise Http404("no such village, township or county")
+    return unit
+
+
+def public_published(*, unit: Unit):
+    """The 晒单: the published cases at or below `unit` (public_case_rows)."""
+    return public_case_rows(unit=unit, statuses=[Status.PUBLISHED])
+
+
+def public_grid_counts(*, unit: Unit) -> list[dict]:
+    """The grids at or below `unit` with their number of published cases: the current grids,
+    and any older grid version a published case was placed in whose code is no longer current
+    (a re-division), so that every case is counted on a polygon. Each row: code, name,
+    name_en, cases, boundary (WGS84). Two queries whatever the number of grids."""
+    counted = dict(
+        public_published(unit=unit)
+        .order_by()
+        .values("grid__code")
+        .annotate(n=Count("id"))
+        .values_list("grid__code", "n")
+    )
+    current = Unit.objects.current().in_subtree([unit.path]).filter(level=Level.GRID)
+    gone = set(counted) - set(current.values_list("code", flat=True))
+    grids = Unit.objects.filter(
+        Q(pk__in=current.values("pk"))
+        | Q(
+            pk__in=Unit.objects.filter(code__in=gone, level=Level.GRID)
+            .order_by("code", "-valid_from")
+            .distinct("code")
+            .values("pk")
+        )
+    ).order_by("code")
+    return [
+        {
+            "code": g.code,
+            "name": g.name,
+            "name_en": g.name_en,
+            "cases": counted.get(g.code, 0),
+            "boundary": g.boundary,
+        }
+        for g in grids.only("code", "name", "name_en", "boundary")
+    ]
+
+
+def public_units_with_cases() -> list[Unit]:
+    """The counties, townships and villages holding published cases of disclosed items, in
+    code order (the public index), from the paths of those cases: two queries."""
+    paths = (
+        Case.objects.filter(status=Status.PUBLISHED, item__terms__public=True)
+        .order_by()
+        .values_list("territory_path", flat=True)
+        .distinct()
+    )
+    wanted = {
+        code
+        for path in paths
+        for code in path.split("/")
+        if len(code) in (CODE_LENGTH[Level.COUNTY], CODE_LENGTH[Level.TOWNSHIP])
+        or len(code) == CODE_LENGTH[Level.VILLAGE]
+    }
+    return list(
+        Unit.objects.current()
+        .filter(code__in=wanted, level__in=PUBLIC_LEVELS)
+        .defer("boundary")
+        .order_by("path")
+    )
+
+
+def village_names(codes) -> dict[str, Unit]:
+    """The current villages of `codes` (code -> unit), in one query."""
+    return {
+        u.code: u
+        for u in Unit.objects.current()
+        .filter(code__in=set(codes), level=Level.VILLAGE)
+        .only("code", "name", "name_en")
+    }
 
 
 # --- Suggestions: who should take a case, and which cases it may repeat -----------------------

@@ -121,7 +121,7 @@ def _record(case) -> RequestRecord:
         service_code=case.item.code,
         service_name=case.item.name,
         requested_datetime=case.created_at,
-        updated_datetime=case.last_event_at,
+        updated_datetime=_updated(case),
         # A closed request is fulfilled: the publication's clock (verified) is not the public's.
         expected_datetime=case.due_at if open311_status(case.status) == OPEN else None,
         status_notes=_notes(case.status, case.last_event_fields or {}),
@@ -131,6 +131,14 @@ def _record(case) -> RequestRecord:
         lat=round(spot.y, 6) if spot else None,
         long=round(spot.x, 6) if spot else None,
     )
+
+
+def _updated(case):
+    """When the request last changed; once closed, "the date the request was closed": a
+    verified case stays closed through the resident's rating and its publication."""
+    if case.status in (Status.VERIFIED, Status.PUBLISHED) and case.verified_at:
+        return case.verified_at
+    return case.last_event_at
 
 
 def _notes(status: str, fields: dict) -> str:

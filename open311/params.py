@@ -242,7 +242,7 @@ def posted_request(params) -> PostedRequest:
     if service_code is None and len(errors) == before:
         errors.append((400, "service_code was not provided"))
     elif service_code is not None and not SERVICE_CODE.match(service_code):
-        errors.append((400, f"service_code {clip(service_code)!r} was not found"))
+        errors.append((404, f"service_code {clip(service_code)!r} was not found"))
     before = len(errors)
     lat = attempt(_coordinate, params, "lat", -90.0, 90.0)
     long = attempt(_coordinate, params, "long", -180.0, 180.0)

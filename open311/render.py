@@ -59,10 +59,15 @@ def _fill(element: ET.Element, value) -> None:
         element.text = xml_text(value)
 
 
+# The spec: "the root element must be preceded with the XML declaration including the
+# encoding="UTF-8" attribute". ElementTree's own declaration says encoding='utf-8'.
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
 def to_xml(root: str, document) -> bytes:
     element = ET.Element(root)
     _fill(element, document)
-    return ET.tostring(element, encoding="utf-8", xml_declaration=True)
+    return XML_DECLARATION + ET.tostring(element, encoding="unicode").encode()
 
 
 def _json_default(value):

@@ -46,7 +46,9 @@ def services_offered():
         )
         .select_related("parent", "terms")
         .prefetch_related(
-            Prefetch("open311_attributes", queryset=ServiceAttribute.objects.order_by("order"))
+            Prefetch(
+                "open311_attributes", queryset=ServiceAttribute.objects.order_by("order", "code")
+            )
         )
         .order_by("code")
     )

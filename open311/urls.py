@@ -21,6 +21,8 @@ app_name = "open311"
 urlpatterns = [
     path("discovery.<open311fmt:fmt>", views.discovery, name="discovery"),
     path("services.<open311fmt:fmt>", views.service_list, name="services"),
+    # An empty code in the path: the spec's "400 - service_code ... was not provided".
+    path("services/.<open311fmt:fmt>", views.not_provided, {"what": "service_code"}),
     path(
         "services/<str:service_code>.<open311fmt:fmt>",
         views.service_definition,
@@ -32,6 +34,7 @@ urlpatterns = [
         views.single_request,
         name="request",
     ),
+    path("tokens/.<open311fmt:fmt>", views.not_provided, {"what": "token"}),
     path("tokens/<str:token>.<open311fmt:fmt>", views.token, name="token"),
     re_path(r"^(?P<rest>.*)$", views.not_found),
 ]

@@ -142,6 +142,8 @@ def service_definition(request, fmt, service_code):
         raise refuse(404, "service_code was not found")
     item = selectors.service_item(service_code)
     english = _english(request, query)
+    # `order`: "any positive integer not used for other attributes in the same service_code".
+    # The admin's order is a sort key (0 and ties allowed); the answer gives the position.
     attributes = [
         {
             "variable": True,
@@ -149,14 +151,14 @@ def service_definition(request, fmt, service_code):
             "datatype": a.datatype,
             "required": a.required,
             "datatype_description": a.datatype_description,
-            "order": a.order,
+            "order": position,
             "description": (a.description_en if english else "") or a.description,
             "values": [
                 {"key": v["key"], "name": (v.get("name_en") if english else "") or v["name"]}
                 for v in a.values or ()
             ],
         }
-        for a in item.open311_attributes.all()
+        for position, a in enumerate(item.open311_attributes.all(), 1)
     ]
     return _answer(fmt, "service_definition", {"service_code": item.code, "attributes": attributes})
 
@@ -203,7 +205,8 @@ def _post_request(request, fmt):
     try:
         item = selectors.service_item(posted.service_code)
     except Refusal:
-        raise refuse(400, f"service_code {posted.service_code} was not found") from None
+        # The spec's POST: "404 - service_code or jurisdiction_id was not found".
+        raise refuse(404, f"service_code {posted.service_code} was not found") from None
     attributes = params.checked_attributes(
         selectors.attribute_specs(item), posted.attributes, service_code=item.code
     )
@@ -226,9 +229,10 @@ def _post_request(request, fmt):
         # The photo's address travels with the reporter's details (adapter.submit_request).
         contact={**posted.contact, "media_url": posted.media_url},
     )
+    # A realtime service answers its service_request_id and no token: the spec's token "should
+    # not be returned if service_request_id is returned" (tokens/{token} still finds it).
     answer = {
         "service_request_id": row.service_request_id,
-        "token": str(row.token),
         "service_notice": _notice(item, english=_english(request, form)),
         "account_id": posted.contact.get("account_id"),
     }
@@ -266,6 +270,13 @@ def token(request, fmt, token):
     row = selectors.posted_request_for_token(token=token, county=county)
     document = [{"service_request_id": row.service_request_id, "token": str(row.token)}]
     return _answer(fmt, "service_requests", document)
+
+
+@open311_view("GET")
+def not_provided(request, fmt, what):
+    """A resource named by an empty path segment (`services/.xml`, `tokens/.json`): the
+    spec's "400 - ... was not provided" rather than a missing resource."""
+    raise refuse(400, f"{what} was not provided")
 
 
 @csrf_exempt

@@ -262,3 +262,19 @@ def test_case_desk_pages(territory, client, role):
     if role != "anonymous":
         listed = client.get(reverse("api-cases"), {"card": "none"}).json()["results"]
         assert {c["id"] for c in listed} == {cases[n].pk for n in CASES_SEEN[role]}, role
+
+
+# --- the public disclosure (晒单): the same for everyone, logged in or not --------------------
+
+
+@pytest.mark.parametrize("role", [*ROLES, "admin", "anonymous"])
+def test_public_disclosure_is_open_to_everyone(territory, client, role):
+    if role != "anonymous":
+        client.force_login(territory.users[role])
+    assert client.get(reverse("public-index")).status_code == 200
+    for code in ("411381", "411381001", "411381001001", "411381101201"):
+        for name in ("public-cases", "public-cases-feed", "public-cases-grids"):
+            assert client.get(reverse(name, args=[code])).status_code == 200, (role, name, code)
+    for code in ("411381001001001", "999999"):  # a grid has no page of its own; unknown: none
+        for name in ("public-cases", "public-cases-feed", "public-cases-grids"):
+            assert client.get(reverse(name, args=[code])).status_code == 404, (role, name, code)

@@ -157,7 +157,6 @@ def test_an_address_alone_is_a_location():
         ({**GOOD, "long": "nan"}, "long must be"),
         ({**GOOD, "long": "inf"}, "long must be"),
         ({"service_code": "0205", "lat": "32.6"}, "together"),
-        ({**GOOD, "service_code": "<x>"}, "was not found"),
         ({**GOOD, "email": "not-an-address"}, "email"),
         ({**GOOD, "phone": "call me"}, "phone"),
         ({**GOOD, "media_url": "javascript:alert(1)"}, "media_url"),
@@ -171,6 +170,12 @@ def test_an_address_alone_is_a_location():
 def test_every_problem_of_the_form_is_a_400_saying_which(form, wanted):
     errors = refused(params.posted_request, q(**form))
     assert errors[0][0] == 400 and any(wanted in description for _, description in errors)
+
+
+def test_a_malformed_service_code_names_no_service_a_404():
+    # POST's errors: "404 - service_code or jurisdiction_id was not found".
+    errors = refused(params.posted_request, q(**{**GOOD, "service_code": "<x>"}))
+    assert errors == [(404, "service_code '<x>' was not found")]
 
 
 def test_several_problems_are_listed_together():
