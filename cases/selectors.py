@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
-from django.db.models import JSONField, OuterRef, Q, Subquery
+from django.db.models import JSONField, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
 from territory.codes import CODE_LENGTH, Level
@@ -20,6 +20,7 @@ from .flow import Status, Step
 from .models import (
     Case,
     CaseEvent,
+    CasePhoto,
     Department,
     DepartmentArea,
     HotlineCaller,
@@ -174,7 +175,12 @@ def case_history(*, user, case) -> list[CaseEvent]:
     case = case if visible_cases(user=user).filter(pk=case.pk).exists() else None
     if case is None:
         raise Http404("no such case in your reach")
-    return list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("seq"))
+    return list(
+        CaseEvent.objects.filter(case=case)
+        .select_related("actor")
+        .prefetch_related("photos")
+        .order_by("seq")
+    )
 
 
 @dataclass(frozen=True)
@@ -432,3 +438,36 @@ KEY_PREFIX_LENGTH = 12
 def key_digest(key: str) -> str:
     # Keys are 256 random bits: a plain digest cannot be brute-forced, unlike a password.
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+# --- photos on case events and a resident's own requests ---------------------------------------
+
+
+def case_photo_for_user(*, user, case, pk) -> CasePhoto:
+    """A photo of a case the user may see (404 otherwise: nobody learns it exists)."""
+    photo = (
+        CasePhoto.objects.filter(
+            pk=pk, event__case_id=case, event__case__in=visible_cases(user=user)
+        ).first()
+        if _is_int(case) and _is_int(pk)
+        else None
+    )
+    if photo is None:
+        raise Http404("no such photo in your reach")
+    return photo
+
+
+def requests_of(*, user):
+    """The requests a resident raised themself (群众点单), newest first, each with its events
+    and their photos: their "my requests" page."""
+    return (
+        cases_for_user(user=user)
+        .filter(reporter=user, source=Source.RESIDENT)
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=CaseEvent.objects.order_by("seq").prefetch_related("photos"),
+            )
+        )
+        .order_by("-created_at", "-id")
+    )

@@ -22,10 +22,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core import coords
+from core import coords, photo_store
 from core.api_errors import ApiError, Problem
 from notifications.models import Channel
 from notifications.services import message_enqueue
+from patrols import photos
 from patrols import selectors as patrol_selectors
 from patrols.models import Incident, IncidentCategory
 from territory.models import Household, RoleChoices
@@ -36,6 +37,7 @@ from .flow import Action, Field, Status
 from .models import (
     Case,
     CaseEvent,
+    CasePhoto,
     Department,
     HotlineCaller,
     LimitUnit,
@@ -45,6 +47,7 @@ from .models import (
 from .working_time import SHANGHAI
 
 MAX_DESCRIPTION = 2000
+MAX_PHOTOS = 6  # on one action, as on an incident
 
 
 class CaseError(ApiError):
@@ -72,6 +75,13 @@ class StaleCase(CaseError):
 class CaseForbidden(CaseError):
     status = 403
     code = "permission_denied"
+
+
+class UploadTooLarge(CaseError):
+    """A photo, or the photos together, over the upload's limits: HTTP 413."""
+
+    status = 413
+    code = "too_large"
 
 
 @dataclass
@@ -139,17 +149,19 @@ def case_report(
     contact_name: str = "",
     contact_phone: str = "",
     source: str | None = None,
+    photo_files: list[tuple[str, bytes]] = (),
     now: datetime.datetime | None = None,
 ) -> Case:
     """A resident's request (群众点单), or a case a worker or the station raises directly:
     at a point (lon/lat in `crs`, or a WGS84 `point`) or at "my home" (a household where the
-    user is registered).
+    user is registered). `photo_files` (name, bytes) go on its report event.
     Where it happened is placed now (territory_place, under the shared placement lock) and
     kept: grid, micro-grid and path of the boundary versions that hold at this instant."""
     now = now or timezone.now()
     item = _item(item)
     description = _description(description)
-    with transaction.atomic():
+    processed = _photos(photo_files)
+    with photo_store.files_removed_on_failure() as written, transaction.atomic():
         if point is not None:
             if lon is not None or lat is not None or household is not None:
                 raise CaseError({"point": "give one place: a point, lon/lat or your home"})
@@ -174,7 +186,9 @@ def case_report(
             micro_grid_id=place[1],
             territory_path=place[2],
         )
-        return _open(case, actor=user, now=now)
+        case = _open(case, actor=user, now=now)
+        _attach(case.events.get(seq=1), processed, written)
+        return case
 
 
 def case_from_incident(*, user, incident) -> Intake:
@@ -523,16 +537,19 @@ def case_act(
     lon: float | None = None,
     lat: float | None = None,
     crs: str = coords.WGS84,
+    photo_files: list[tuple[str, bytes]] = (),
     now: datetime.datetime | None = None,
     **fields,
 ) -> Case:
     """Take one action of the flow on a case the user may see. `fields` are the action's:
     reason, note, assignee (a user id), department (a department code), duplicate_of (a case
-    id), rating (1-5). `lon`/`lat` say where the user acted (optional)."""
+    id), rating (1-5). `lon`/`lat` say where the user acted (optional); `photo_files` (name,
+    bytes) go on the action's event (the handler's result), or the action is not taken."""
     now = now or timezone.now()
     pk = getattr(case, "pk", case)
     where = _point(lon, lat, crs) if lon is not None or lat is not None else None
-    with transaction.atomic():
+    processed = _photos(photo_files)
+    with photo_store.files_removed_on_failure() as written, transaction.atomic():
         case = (
             selectors.visible_cases(user=user).select_for_update().filter(pk=pk).first()
             if selectors._is_int(pk)
@@ -575,8 +592,52 @@ def case_act(
             note=(fields.get("note") or "").strip()[:MAX_DESCRIPTION],
             fields=resolved.recorded,
         )
+        _attach(event, processed, written)
         _notify(case, event)
     return case
+
+
+# --- photos on an action -----------------------------------------------------------------------
+
+
+def _photos(files) -> list[photos.Photo]:
+    """Every photo checked and re-encoded (patrols.photos: decoded, metadata dropped) before
+    any lock is taken or row written; one bad file refuses the whole action."""
+    files = list(files or ())
+    if len(files) > MAX_PHOTOS:
+        raise CaseError({"photos": f"at most {MAX_PHOTOS} photos"})
+    if not files:
+        return []
+    try:
+        headers = photos.check(files)
+        return [
+            photos.process(data, name=name, header=header)
+            for (name, data), header in zip(files, headers, strict=True)
+        ]
+    except photos.PhotoError as exc:
+        raise CaseError({"photos": str(exc)}) from exc
+
+
+def _attach(event: CaseEvent, processed: list[photos.Photo], written: list) -> None:
+    """The photos' files and rows, inside the action's transaction (a photo sent twice in one
+    action is kept once)."""
+    seen = set()
+    for photo in processed:
+        if photo.sha256 in seen:
+            continue
+        seen.add(photo.sha256)
+        record = CasePhoto(
+            event=event,
+            n=len(seen),
+            sha256=photo.sha256,
+            size=len(photo.jpeg),
+            content_type="image/jpeg",
+            width=photo.width,
+            height=photo.height,
+            original_format=photo.original_format,
+        )
+        photo_store.store(record.image, "photo.jpg", photo.jpeg, written)
+        record.save(force_insert=True)
 
 
 def _acting_role(me: selectors.Standing, transition: flow.Transition) -> str:

@@ -355,3 +355,18 @@ def grid_contacts_for_user(*, user) -> list[dict]:
             }
         )
     return result
+
+
+def resident_home_for(*, user) -> Household | None:
+    """A resident's own household (their resident assignment names it), while it still lies
+    where they are registered; None when they have none."""
+    if not (user and user.is_authenticated):
+        return None
+    assignments = RoleAssignment.objects.filter(
+        user=user, role=RoleChoices.RESIDENT, household__isnull=False
+    ).select_related("household")
+    for assignment in assignments.order_by("pk"):
+        home = assignment.household
+        if assignment.unit_code in home.territory_path.split("/"):
+            return home
+    return None
