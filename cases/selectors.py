@@ -11,6 +11,7 @@ from django.contrib.gis.geos import Point
 from django.db.models import JSONField, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
+from patrols.models import IncidentCategory
 from territory.codes import CODE_LENGTH, Level
 from territory.models import RoleAssignment, RoleChoices, Unit, subtree_q
 from territory.selectors import jurisdiction_for
@@ -471,3 +472,15 @@ def requests_of(*, user):
         )
         .order_by("-created_at", "-id")
     )
+
+
+def request_catalogue() -> list[tuple[IncidentCategory, list[IncidentCategory]]]:
+    """The active categories with their active items, in catalogue order: what a resident
+    chooses from."""
+    items = IncidentCategory.objects.filter(
+        active=True, parent__isnull=False, parent__active=True
+    ).select_related("parent")
+    grouped: dict = {}
+    for item in items.order_by("parent__code", "code"):
+        grouped.setdefault(item.parent, []).append(item)
+    return list(grouped.items())

@@ -35,6 +35,8 @@ def navigation(request):
             )
         ),
         "is_resident": SimpleLazyObject(lambda: RoleChoices.RESIDENT in roles()),
+        # A resident's requests (群众点单) and their rating: cases' pages for the resident role.
+        "may_request_cases": SimpleLazyObject(lambda: RoleChoices.RESIDENT in roles()),
     }
 
 
