@@ -77,6 +77,8 @@
     showWhere();
   });
   showWhere();
+  // For the browser tests (as window.wanggeField on the field page): the map and the point.
+  window.wanggeRequest = { map, chosen: () => chosen };
 
   // --- errors next to the fields -----------------------------------------------------------
   // The API's `where` names its field; the place fields all show under "Where".
