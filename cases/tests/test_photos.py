@@ -263,3 +263,28 @@ def test_an_incident_made_a_case_takes_no_photos_of_the_form(territory, api):
         format="multipart",
     )
     assert "photos" in refusal(response, 400)
+
+
+def test_open311_never_carries_a_case_photo(territory, api, client):
+    from open311.tests.test_views import BASE
+
+    body = request_case(api(territory.users["resident"]), [upload(png_bytes(), "a.png")]).json()
+    case = Case.objects.get(pk=body["id"])
+    officer, worker = territory.users["village_officer"], territory.users["grid_worker"]
+    for user, action, fields in (
+        (officer, "dispatch", {"assignee": worker.pk}),
+        (worker, "accept", {}),
+        (worker, "handle", {"note": "好了", "photo_files": [("done.png", png_bytes())]}),
+        (officer, "verify", {}),
+    ):
+        case = services.case_act(
+            user=user, case=case, action=action, expected_version=case.version, **fields
+        )
+    assert CasePhoto.objects.count() == 2
+    listed = client.get(f"{BASE}requests.json")
+    single = client.get(f"{BASE}requests/{case.number}.json")
+    assert [r["service_request_id"] for r in listed.json()] == [case.number]
+    for response in (listed, single, client.get(f"{BASE}requests/{case.number}.xml")):
+        text = response.content.decode()
+        assert "/photos/" not in text and "/media/" not in text
+    assert single.json()[0]["media_url"] in ("", None)
