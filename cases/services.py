@@ -30,7 +30,7 @@ from patrols import photos
 from patrols import selectors as patrol_selectors
 from patrols.models import Incident, IncidentCategory
 from territory.models import Household, RoleChoices
-from territory.selectors import households_for_user, jurisdiction_for
+from territory.selectors import households_for_user, jurisdiction_for, resident_home_for
 
 from . import flow, selectors
 from .flow import Action, Field, Status
@@ -480,16 +480,18 @@ def _report_point(*, user, lon, lat, crs, household) -> Point:
 
 
 def _home(user, household) -> Household:
-    """'My home': a household the user sees, or for a resident one in the grid they are
-    registered in (a resident sees no household list)."""
+    """'My home': a household the user sees, or for a resident the one their registration
+    names (territory.selectors.resident_home_for). Not any household of their grid: the case's
+    point is shown to its reporter, so naming a neighbour's id would reveal where they live."""
     pk = getattr(household, "pk", household)
-    j = jurisdiction_for(user=user)
-    homes = households_for_user(user=user)
-    if RoleChoices.RESIDENT in j.roles:
-        homes = homes | Household.objects.in_subtree(j.paths)
-    found = homes.filter(pk=pk).first() if selectors._is_int(pk) else None
+    if not selectors._is_int(pk):
+        raise CaseError({"household": "a household id"})
+    found = households_for_user(user=user).filter(pk=pk).first()
+    if found is None and RoleChoices.RESIDENT in jurisdiction_for(user=user).roles:
+        home = resident_home_for(user=user)
+        found = home if home is not None and home.pk == int(pk) else None
     if found is None:
-        raise CaseError({"household": "no such household where you are registered"})
+        raise CaseError({"household": "not your home, nor a household you may see"})
     return found
 
 
