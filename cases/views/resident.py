@@ -115,6 +115,8 @@ def my_requests(request):
                     {
                         "event": e,
                         "action": _action_label(e.action),
+                        # The report's note is the description, shown above already.
+                        "note": "" if e.action == "report" else e.note,
                         "photos": [photo_url(case.pk, p.pk) for p in e.photos.all()],
                     }
                     for e in events
