@@ -4,8 +4,11 @@ case), acting on it, who should take it, and the 12345 hotline's intake (an API 
 system). Thin views: every read starts from a scoped selector, every write is a service."""
 
 from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -21,7 +24,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from core import coords
-from territory.api.params import bool_param
+from patrols import photos, uploads
+from territory.api.params import bool_param, refuse_large_upload
 from territory.api.params import crs_param as _crs
 from territory.privacy import mask_name, mask_phone
 
@@ -130,9 +134,14 @@ class CaseSerializer(serializers.ModelSerializer):
         return case.card
 
 
+class EventPhotoSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="the photo, for those who may see the case")
+
+
 class EventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
     where = serializers.SerializerMethodField(help_text="[x, y] in the request's crs, or null")
+    photos = serializers.SerializerMethodField()
 
     class Meta:
         model = CaseEvent
@@ -147,10 +156,19 @@ class EventSerializer(serializers.ModelSerializer):
             "where",
             "note",
             "fields",
+            "photos",
         ]
 
     def get_actor(self, event) -> str | None:
         return selectors.display_name(event.actor) if event.actor_id else None
+
+    @extend_schema_field(EventPhotoSerializer(many=True))
+    def get_photos(self, event) -> list[dict]:
+        request = self.context["request"]
+        return [
+            {"url": request.build_absolute_uri(photo_url(event.case_id, p.pk))}
+            for p in event.photos.all()
+        ]
 
     def get_where(self, event) -> list[float] | None:
         return _xy(event.where, self.context["crs"])
@@ -237,6 +255,21 @@ class CaseActSerializer(serializers.Serializer):
     crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
 
 
+class CaseCreateForm(CaseCreateSerializer):
+    """The create body as documented: multipart, with up to six photos on the report (read
+    from the upload itself; checked by decoding in the service)."""
+
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=services.MAX_PHOTOS
+    )
+
+
+class CaseActForm(CaseActSerializer):
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=services.MAX_PHOTOS
+    )
+
+
 class SuggestionSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["user", "department"])
     id = serializers.IntegerField()
@@ -273,7 +306,44 @@ LIST_PARAMETERS = [
 ]
 
 
-class CaseList(GenericAPIView):
+class PhotoUploads:
+    """A view whose POST may carry up to services.MAX_PHOTOS `photos` (multipart), streamed
+    to disk under the incident intake's limits (patrols.uploads) and checked by decoding in
+    the service (patrols.photos)."""
+
+    upload_guard = None
+
+    def initial(self, request, *args, **kwargs):
+        # Before authentication: with a session, the CSRF check parses the form.
+        if request.method == "POST" and not hasattr(request._request, "_files"):
+            self.upload_guard = uploads.guard_incident_upload(
+                request._request,
+                may_upload=lambda user: user.is_authenticated,
+                declared=MAX_UPLOAD,
+                per_file=photos.MAX_BYTES,
+                total=MAX_UPLOAD,
+                max_files=services.MAX_PHOTOS,
+                role_refusal="log in to send photos",
+            )
+        super().initial(request, *args, **kwargs)
+
+    def photo_files(self, request) -> list[tuple[str, bytes]]:
+        """The photos sent, or the upload's refusal (400 too many, 413 too large)."""
+        refuse_large_upload(request, "photos", MAX_UPLOAD)
+        request.data  # noqa: B018 - parses the body through the guard
+        refusal = self.upload_guard.refused if self.upload_guard else None
+        if refusal is not None:
+            error = services.UploadTooLarge if refusal.status == 413 else services.CaseError
+            if refusal.status == 403:
+                error = services.CaseForbidden
+            raise error({refusal.field: refusal.reason})
+        return [(f.name, f.read()) for f in request.FILES.getlist("photos")]
+
+
+MAX_UPLOAD = 8 * 6 * 1024 * 1024  # six photos of up to 8 MiB each, and the form around them
+
+
+class CaseList(PhotoUploads, GenericAPIView):
     """Cases you may see, newest first; raise a case."""
 
     serializer_class = CaseSerializer
@@ -313,17 +383,20 @@ class CaseList(GenericAPIView):
         return self.get_paginated_response(data)
 
     @extend_schema(
-        request=CaseCreateSerializer,
+        request={"application/json": CaseCreateSerializer, "multipart/form-data": CaseCreateForm},
         responses={201: CaseDetailSerializer, 200: CaseDetailSerializer},
         description="A resident's request (a point or your home), a case raised by a worker "
         "or the station, or an incident made a case (200 with the same case when it already "
         "is one).",
     )
     def post(self, request):
+        files = self.photo_files(request)
         body = CaseCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         if "incident" in data:
+            if files:
+                raise services.CaseError({"photos": "an incident's photos are its own"})
             intake = services.case_from_incident(user=request.user, incident=data["incident"])
             code = status.HTTP_201_CREATED if intake.created else status.HTTP_200_OK
             return _detail(request, intake.case, status_code=code)
@@ -337,6 +410,7 @@ class CaseList(GenericAPIView):
             description=data.get("description", ""),
             contact_name=data.get("contact_name", ""),
             contact_phone=data.get("contact_phone", ""),
+            photo_files=files,
         )
         return _detail(request, case, status_code=status.HTTP_201_CREATED)
 
@@ -353,11 +427,11 @@ class CaseDetail(GenericAPIView):
         return _detail(request, selectors.case_for_user(user=request.user, pk=pk))
 
 
-class CaseAct(GenericAPIView):
+class CaseAct(PhotoUploads, GenericAPIView):
     serializer_class = CaseActSerializer
 
     @extend_schema(
-        request=CaseActSerializer,
+        request={"application/json": CaseActSerializer, "multipart/form-data": CaseActForm},
         responses={200: CaseDetailSerializer},
         description="Take one action of the flow. 409 `conflict` when the case's state does "
         "not allow it (the answer names the state and what it allows), 409 `stale` when the "
@@ -365,6 +439,7 @@ class CaseAct(GenericAPIView):
         "a field it needs is missing.",
     )
     def post(self, request, pk):
+        files = self.photo_files(request)
         body = CaseActSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
@@ -373,6 +448,7 @@ class CaseAct(GenericAPIView):
             case=selectors.case_for_user(user=request.user, pk=pk),
             action=data.pop("action"),
             expected_version=data.pop("version"),
+            photo_files=files,
             **data,
         )
         return _detail(request, case)
@@ -534,3 +610,24 @@ class HotlineCaseIntake(GenericAPIView):
             },
             status=status.HTTP_201_CREATED if intake.created else status.HTTP_200_OK,
         )
+
+
+# --- photos on case events -----------------------------------------------------------------------
+
+
+def photo_url(case_id: int, photo_id: int) -> str:
+    return reverse("api-case-photo", args=[case_id, photo_id])
+
+
+class CasePhotoFile(GenericAPIView):
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    def get(self, request, pk, photo_id):
+        """A photo of an action on a case you may see (404 otherwise); never public."""
+        record = selectors.case_photo_for_user(user=request.user, case=pk, pk=photo_id)
+        try:
+            handle = record.image.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404("the photo file is missing") from exc
+        response = FileResponse(handle, content_type=record.content_type)
+        response["Cache-Control"] = "private, max-age=86400"
+        return response

@@ -528,6 +528,40 @@ class CaseEvent(models.Model):
         return f"{self.case_id}#{self.seq} {self.action}"
 
 
+def case_photo_path(photo, filename):
+    return f"cases/{photo.event.case_id}/{photo.event.seq}-{photo.n}-{photo.sha256[:16]}.jpg"
+
+
+class CasePhoto(models.Model):
+    """A photo an action carried (the resident's report, the handler's result), decoded and
+    re-encoded without its metadata (patrols.photos). Immutable like its event: the database
+    refuses UPDATE and DELETE (trigger cases_casephoto_immutable, migration 0006). Served only
+    by the permission-checked /api/cases/{id}/photos/{photo_id}/, never under MEDIA_URL, never
+    by the public disclosure or Open311."""
+
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="photos")
+    n = models.PositiveSmallIntegerField(_("number"))  # 1, 2, ... within the event
+    image = models.FileField(upload_to=case_photo_path, max_length=200)
+    content_type = models.CharField(max_length=32, default="image/jpeg")
+    size = models.PositiveIntegerField(_("size (bytes)"))  # of the stored file
+    sha256 = models.CharField(max_length=64)  # of the bytes received: a photo sent twice is one
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    original_format = models.CharField(max_length=8)
+
+    class Meta:
+        ordering = ["event", "n"]
+        verbose_name = _("case photo")
+        verbose_name_plural = _("case photos")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "n"], name="casephoto_n_once"),
+            models.UniqueConstraint(fields=["event", "sha256"], name="casephoto_once_per_event"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} photo {self.n}"
+
+
 class HotlineCaller(Versioned):
     """A caller system (the county's 12345 platform) allowed to raise cases in one county. Its
     key is shown once when made (cases.services.hotline_caller_create); only its first

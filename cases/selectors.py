@@ -8,9 +8,10 @@ from dataclasses import dataclass, replace
 
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
-from django.db.models import Count, JSONField, OuterRef, Q, Subquery
+from django.db.models import Count, JSONField, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
+from patrols.models import IncidentCategory
 from territory.codes import CODE_LENGTH, Level
 from territory.models import RoleAssignment, RoleChoices, Unit, subtree_q
 from territory.selectors import jurisdiction_for
@@ -21,6 +22,7 @@ from .models import (
     Card,
     Case,
     CaseEvent,
+    CasePhoto,
     Department,
     DepartmentArea,
     HotlineCaller,
@@ -180,7 +182,12 @@ def case_history(*, user, case) -> list[CaseEvent]:
     case = case if visible_cases(user=user).filter(pk=case.pk).exists() else None
     if case is None:
         raise Http404("no such case in your reach")
-    return list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("seq"))
+    return list(
+        CaseEvent.objects.filter(case=case)
+        .select_related("actor")
+        .prefetch_related("photos")
+        .order_by("seq")
+    )
 
 
 @dataclass(frozen=True)
@@ -576,3 +583,48 @@ def departments_of_case_county(*, case: Case):
     return Department.objects.filter(
         county_code=county_of(case.territory_path), active=True
     ).order_by("code")
+
+
+# --- photos on case events and a resident's own requests ---------------------------------------
+
+
+def case_photo_for_user(*, user, case, pk) -> CasePhoto:
+    """A photo of a case the user may see (404 otherwise: nobody learns it exists)."""
+    photo = (
+        CasePhoto.objects.filter(
+            pk=pk, event__case_id=case, event__case__in=visible_cases(user=user)
+        ).first()
+        if _is_int(case) and _is_int(pk)
+        else None
+    )
+    if photo is None:
+        raise Http404("no such photo in your reach")
+    return photo
+
+
+def requests_of(*, user):
+    """The requests a resident raised themself (群众点单), newest first, each with its events
+    and their photos: their "my requests" page."""
+    return (
+        cases_for_user(user=user)
+        .filter(reporter=user, source=Source.RESIDENT)
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=CaseEvent.objects.order_by("seq").prefetch_related("photos"),
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def request_catalogue() -> list[tuple[IncidentCategory, list[IncidentCategory]]]:
+    """The active categories with their active items, in catalogue order: what a resident
+    chooses from."""
+    items = IncidentCategory.objects.filter(
+        active=True, parent__isnull=False, parent__active=True
+    ).select_related("parent")
+    grouped: dict = {}
+    for item in items.order_by("parent__code", "code"):
+        grouped.setdefault(item.parent, []).append(item)
+    return list(grouped.items())

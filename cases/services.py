@@ -22,20 +22,22 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core import coords
+from core import coords, photo_store
 from core.api_errors import ApiError, Problem
 from notifications.models import Channel
 from notifications.services import message_enqueue
+from patrols import photos
 from patrols import selectors as patrol_selectors
 from patrols.models import Incident, IncidentCategory
 from territory.models import Household, RoleChoices
-from territory.selectors import households_for_user, jurisdiction_for
+from territory.selectors import households_for_user, jurisdiction_for, resident_home_for
 
 from . import flow, selectors
 from .flow import Action, Field, Status
 from .models import (
     Case,
     CaseEvent,
+    CasePhoto,
     Department,
     HotlineCaller,
     LimitUnit,
@@ -45,6 +47,7 @@ from .models import (
 from .working_time import SHANGHAI
 
 MAX_DESCRIPTION = 2000
+MAX_PHOTOS = 6  # on one action, as on an incident
 
 
 class CaseError(ApiError):
@@ -72,6 +75,13 @@ class StaleCase(CaseError):
 class CaseForbidden(CaseError):
     status = 403
     code = "permission_denied"
+
+
+class UploadTooLarge(CaseError):
+    """A photo, or the photos together, over the upload's limits: HTTP 413."""
+
+    status = 413
+    code = "too_large"
 
 
 @dataclass
@@ -141,17 +151,19 @@ def case_report(
     contact_name: str = "",
     contact_phone: str = "",
     source: str | None = None,
+    photo_files: list[tuple[str, bytes]] = (),
     now: datetime.datetime | None = None,
 ) -> Case:
     """A resident's request (群众点单), or a case a worker or the station raises directly:
     at a point (lon/lat in `crs`, or a WGS84 `point`) or at "my home" (a household where the
-    user is registered).
+    user is registered). `photo_files` (name, bytes) go on its report event.
     Where it happened is placed now (territory_place, under the shared placement lock) and
     kept: grid, micro-grid and path of the boundary versions that hold at this instant."""
     now = now or timezone.now()
     item = _item(item)
     description = _description(description)
-    with transaction.atomic():
+    processed = _photos(photo_files)
+    with photo_store.files_removed_on_failure() as written, transaction.atomic():
         if point is not None:
             if lon is not None or lat is not None or household is not None:
                 raise CaseError({"point": "give one place: a point, lon/lat or your home"})
@@ -176,7 +188,9 @@ def case_report(
             micro_grid_id=place[1],
             territory_path=place[2],
         )
-        return _open(case, actor=user, now=now)
+        case = _open(case, actor=user, now=now)
+        _attach(case.events.get(seq=1), processed, written)
+        return case
 
 
 def case_from_incident(*, user, incident) -> Intake:
@@ -468,16 +482,18 @@ def _report_point(*, user, lon, lat, crs, household) -> Point:
 
 
 def _home(user, household) -> Household:
-    """'My home': a household the user sees, or for a resident one in the grid they are
-    registered in (a resident sees no household list)."""
+    """'My home': a household the user sees, or for a resident the one their registration
+    names (territory.selectors.resident_home_for). Not any household of their grid: the case's
+    point is shown to its reporter, so naming a neighbour's id would reveal where they live."""
     pk = getattr(household, "pk", household)
-    j = jurisdiction_for(user=user)
-    homes = households_for_user(user=user)
-    if RoleChoices.RESIDENT in j.roles:
-        homes = homes | Household.objects.in_subtree(j.paths)
-    found = homes.filter(pk=pk).first() if selectors._is_int(pk) else None
+    if not selectors._is_int(pk):
+        raise CaseError({"household": "a household id"})
+    found = households_for_user(user=user).filter(pk=pk).first()
+    if found is None and RoleChoices.RESIDENT in jurisdiction_for(user=user).roles:
+        home = resident_home_for(user=user)
+        found = home if home is not None and home.pk == int(pk) else None
     if found is None:
-        raise CaseError({"household": "no such household where you are registered"})
+        raise CaseError({"household": "not your home, nor a household you may see"})
     return found
 
 
@@ -525,16 +541,19 @@ def case_act(
     lon: float | None = None,
     lat: float | None = None,
     crs: str = coords.WGS84,
+    photo_files: list[tuple[str, bytes]] = (),
     now: datetime.datetime | None = None,
     **fields,
 ) -> Case:
     """Take one action of the flow on a case the user may see. `fields` are the action's:
     reason, note, assignee (a user id), department (a department code), duplicate_of (a case
-    id), rating (1-5). `lon`/`lat` say where the user acted (optional)."""
+    id), rating (1-5). `lon`/`lat` say where the user acted (optional); `photo_files` (name,
+    bytes) go on the action's event (the handler's result), or the action is not taken."""
     now = now or timezone.now()
     pk = getattr(case, "pk", case)
     where = _point(lon, lat, crs) if lon is not None or lat is not None else None
-    with transaction.atomic():
+    processed = _photos(photo_files)
+    with photo_store.files_removed_on_failure() as written, transaction.atomic():
         case = (
             selectors.visible_cases(user=user).select_for_update().filter(pk=pk).first()
             if selectors._is_int(pk)
@@ -577,8 +596,52 @@ def case_act(
             note=(fields.get("note") or "").strip()[:MAX_DESCRIPTION],
             fields=resolved.recorded,
         )
+        _attach(event, processed, written)
         _notify(case, event)
     return case
+
+
+# --- photos on an action -----------------------------------------------------------------------
+
+
+def _photos(files) -> list[photos.Photo]:
+    """Every photo checked and re-encoded (patrols.photos: decoded, metadata dropped) before
+    any lock is taken or row written; one bad file refuses the whole action."""
+    files = list(files or ())
+    if len(files) > MAX_PHOTOS:
+        raise CaseError({"photos": f"at most {MAX_PHOTOS} photos"})
+    if not files:
+        return []
+    try:
+        headers = photos.check(files)
+        return [
+            photos.process(data, name=name, header=header)
+            for (name, data), header in zip(files, headers, strict=True)
+        ]
+    except photos.PhotoError as exc:
+        raise CaseError({"photos": str(exc)}) from exc
+
+
+def _attach(event: CaseEvent, processed: list[photos.Photo], written: list) -> None:
+    """The photos' files and rows, inside the action's transaction (a photo sent twice in one
+    action is kept once)."""
+    seen = set()
+    for photo in processed:
+        if photo.sha256 in seen:
+            continue
+        seen.add(photo.sha256)
+        record = CasePhoto(
+            event=event,
+            n=len(seen),
+            sha256=photo.sha256,
+            size=len(photo.jpeg),
+            content_type="image/jpeg",
+            width=photo.width,
+            height=photo.height,
+            original_format=photo.original_format,
+        )
+        photo_store.store(record.image, "photo.jpg", photo.jpeg, written)
+        record.save(force_insert=True)
 
 
 def _acting_role(me: selectors.Standing, transition: flow.Transition) -> str:

@@ -8,4 +8,9 @@ urlpatterns = [
     path("cases/<int:pk>/act/", api.CaseAct.as_view(), name="api-case-act"),
     path("cases/<int:pk>/suggestions/", api.CaseSuggestions.as_view(), name="api-case-suggestions"),
     path("hotline/cases/", api.HotlineCaseIntake.as_view(), name="api-hotline-cases"),
+    path(
+        "cases/<int:pk>/photos/<int:photo_id>/",
+        api.CasePhotoFile.as_view(),
+        name="api-case-photo",
+    ),
 ]

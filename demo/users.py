@@ -5,7 +5,7 @@ from django.db import transaction
 
 from cases.models import Department
 from territory.codes import Level
-from territory.models import RoleAssignment, RoleChoices, Unit
+from territory.models import Household, RoleAssignment, RoleChoices, Unit
 from territory.services import role_assign
 
 DEMO_PASSWORD = "wangge-demo"
@@ -56,6 +56,8 @@ def demo_users_create() -> list[tuple[str, str, str]]:
             user.save(update_fields=["work_phone"])
         if role and not RoleAssignment.objects.filter(user=user, role=role).exists():
             role_assign(user=user, role=role, unit_code=unit.code)
+        if role == RoleChoices.RESIDENT:
+            _give_a_home(user, unit)
         if role == RoleChoices.DEPARTMENT_STAFF:
             # The demo's department login works for the urban management bureau (城管局).
             bureau = Department.objects.filter(code=f"{county.code}-cgj").first()
@@ -63,3 +65,17 @@ def demo_users_create() -> list[tuple[str, str, str]]:
                 bureau.members.add(user)
         rows.append((username, role or "superuser", f"{unit.name} {unit.code}"))
     return rows
+
+
+def _give_a_home(user, unit) -> None:
+    """The demo resident lives in the first household of their unit: their requests can be
+    sent from "my home"."""
+    assignment = RoleAssignment.objects.filter(
+        user=user, role=RoleChoices.RESIDENT, unit_code=unit.code
+    ).first()
+    if assignment is None or assignment.household_id is not None:
+        return
+    home = Household.objects.in_subtree([unit.path]).order_by("pk").first()
+    if home is not None:
+        assignment.household = home
+        assignment.save(update_fields=["household"])

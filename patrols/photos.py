@@ -93,7 +93,7 @@ def check(files: list[tuple[str, bytes]]) -> list[Header]:
     if total > REQUEST_PIXELS:
         raise PhotoError(
             f"{total / 1e6:.0f} megapixels in all is over the"
-            f" {REQUEST_PIXELS // 1_000_000} megapixel limit of one incident"
+            f" {REQUEST_PIXELS // 1_000_000} megapixel limit of one upload"
         )
     return headers
 

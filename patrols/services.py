@@ -3,20 +3,17 @@ writes nothing. A worker writes only within the grids they patrol."""
 
 import contextlib
 import datetime
-import errno
 import logging
-import posixpath
 import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
 import psycopg
 from django.contrib.gis.geos import LineString, Point
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core import coords
+from core import coords, photo_store
 from core.api_errors import ApiError, Problem
 from territory.codes import Level
 from territory.models import Unit
@@ -68,30 +65,9 @@ class TooLarge(PatrolError):
     code = "too_large"
 
 
-class PhotoStoreFull(PatrolError):
-    """The photo directory's disk (or quota) is full: HTTP 507, the phone sends it again later."""
-
-    status = 507
-    code = "insufficient_storage"
-
-
-class PhotoStoreUnavailable(PatrolError):
-    """The photo directory cannot be written (read-only, no permission): HTTP 503."""
-
-    status = 503
-    code = "service_unavailable"
-    retry_after = 300
-
-
-_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
-_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
-
-
-def _photo_store_error(exc: OSError) -> PatrolError:
-    if exc.errno in _DISK_FULL:
-        return PhotoStoreFull({"photos": "the photo store is full; nothing was stored"})
-    why = "is read-only" if exc.errno in _READ_ONLY else f"failed ({exc.strerror or exc})"
-    return PhotoStoreUnavailable({"photos": f"the photo store {why}; nothing was stored"})
+# The photo store's refusals (507 full, 503 unwritable) are core.photo_store's, for every app.
+PhotoStoreFull = photo_store.PhotoStoreFull
+PhotoStoreUnavailable = photo_store.PhotoStoreUnavailable
 
 
 def _position(lon, lat, crs: str) -> tuple[float, float]:
@@ -177,7 +153,7 @@ def incident_create(
     )
     # One statement is atomic by itself; photos join it in a transaction.
     with (
-        _photo_files_removed_on_failure() as written,
+        photo_store.files_removed_on_failure() as written,
         transaction.atomic() if processed else contextlib.nullcontext(),
     ):
         row = _place_and_insert(incident, x=x, y=y, actor=user, at=now, photos=len(processed))
@@ -271,7 +247,7 @@ def _place_and_insert(incident: Incident, *, x: float, y: float, actor, at, phot
 def _incident_retry(existing: Incident, *, user, processed) -> IncidentResult:
     if existing.reporter_id != user.pk:
         raise Conflict({"id": "this id belongs to another incident"})
-    with _photo_files_removed_on_failure() as written, transaction.atomic():
+    with photo_store.files_removed_on_failure() as written, transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=existing.pk)
         if (
             incident.photos.count()
@@ -284,49 +260,6 @@ def _incident_retry(existing: Incident, *, user, processed) -> IncidentResult:
             raise PatrolError({"photos": f"at most {MAX_PHOTOS} photos"})
         added = _attach(incident, processed, written)
     return IncidentResult(incident, False, added)
-
-
-@contextlib.contextmanager
-def _photo_files_removed_on_failure():
-    """The list `_attach` records the files it writes in, as (storage, name). Files are
-    written before their rows commit and a file system has no rollback: when the transaction
-    fails (a row refused, the commit's deferred checks, a full disk), the files it wrote are
-    deleted, with a file a failed write left half-made (or empty), and the incident's folder
-    when nothing else is in it. Inside an outer transaction that rolls back later, they stay
-    (Django has no rollback hook)."""
-    written: list = []
-    try:
-        yield written
-    except BaseException:
-        folders = {}
-        for storage, name in written:
-            folders[(id(storage), posixpath.dirname(name))] = (storage, posixpath.dirname(name))
-            try:
-                storage.delete(name)
-            except OSError:
-                log.exception("could not delete the photo file %s of a failed write", name)
-        for storage, folder in folders.values():
-            with contextlib.suppress(OSError, ValueError):
-                if folder and storage.exists(folder) and storage.listdir(folder) == ([], []):
-                    storage.delete(folder)
-        raise
-
-
-def _store(field_file, filename: str, data: bytes, written: list) -> None:
-    """Save one file of a photo row. Its name is recorded before the write: a write that
-    fails (ENOSPC) has already created the file."""
-    storage, max_length = field_file.storage, field_file.field.max_length
-    name = storage.get_available_name(
-        field_file.field.generate_filename(field_file.instance, filename), max_length=max_length
-    )
-    written.append((storage, name))
-    try:
-        stored = storage.save(name, ContentFile(data), max_length=max_length)
-    except OSError as exc:
-        raise _photo_store_error(exc) from exc
-    if stored != name:  # taken meanwhile: the storage chose another name
-        written.append((storage, stored))
-    setattr(field_file.instance, field_file.field.attname, stored)
 
 
 def _attach(incident: Incident, processed: list[photos.Photo], written: list, known=None) -> int:
@@ -343,8 +276,8 @@ def _attach(incident: Incident, processed: list[photos.Photo], written: list, kn
             height=photo.height,
             original_format=photo.original_format,
         )
-        _store(record.image, "photo.jpg", photo.jpeg, written)
-        _store(record.thumbnail, "thumb.jpg", photo.thumbnail, written)
+        photo_store.store(record.image, "photo.jpg", photo.jpeg, written)
+        photo_store.store(record.thumbnail, "thumb.jpg", photo.thumbnail, written)
         record.save()
         incident.__dict__.setdefault("_new_photos", []).append(record)
         added += 1

@@ -1,4 +1,4 @@
-"""Incident uploads streamed to disk under hard limits.
+"""Photo uploads (an incident's, a case event's) streamed to disk under hard limits.
 
 Content-Length is a claim: the checks in front of the body read it, and this handler counts
 what actually arrives. It stands first among the request's upload handlers, so a chunk that
@@ -32,10 +32,19 @@ class Refusal:
 
 class IncidentUploadGuard(FileUploadHandler):
     def __init__(
-        self, request=None, *, may_upload, declared: int, per_file: int, total: int, max_files: int
+        self,
+        request=None,
+        *,
+        may_upload,
+        declared: int,
+        per_file: int,
+        total: int,
+        max_files: int,
+        role_refusal: str = NOT_A_PATROL,
     ):
         super().__init__(request)
         self.may_upload = may_upload  # callable(user) -> bool
+        self.role_refusal = role_refusal  # what a user may_upload refuses is told
         self.declared = declared  # the largest Content-Length taken at its word
         self.per_file, self.total, self.max_files = per_file, total, max_files
         self.received = 0
@@ -46,7 +55,7 @@ class IncidentUploadGuard(FileUploadHandler):
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         user = getattr(self.request, "user", None)
         if user is None or not self.may_upload(user):
-            self.refused = Refusal(403, "role", NOT_A_PATROL)
+            self.refused = Refusal(403, "role", self.role_refusal)
         elif content_length > self.declared:
             self.refused = Refusal(
                 400, "photos", f"upload too large (over {self.declared // 2**20} MiB)"

@@ -288,6 +288,7 @@ class RoleAssignmentAdmin(VersionedAdmin):
     list_filter = ("role",)
     search_fields = ("user__username", "unit_code")
     autocomplete_fields = ("user",)
+    raw_id_fields = ("household",)
 
     def get_queryset(self, request):
         assignments = super().get_queryset(request).select_related("user")

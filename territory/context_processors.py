@@ -43,6 +43,8 @@ def navigation(request):
                 and (user.is_superuser or roles() - {RoleChoices.RESIDENT})
             )
         ),
+        # A resident's requests (群众点单) and their rating: cases' pages for the resident role.
+        "may_request_cases": SimpleLazyObject(lambda: RoleChoices.RESIDENT in roles()),
     }
 
 

@@ -257,6 +257,17 @@ class RoleAssignment(Versioned):
     )
     role = models.CharField(_("role"), max_length=32, choices=RoleChoices.choices)
     unit_code = models.CharField(_("territory code"), max_length=17)
+    # A resident's own household, when known: where their requests' "my home" lies. The
+    # registration is by unit (who serves them); the home is the point.
+    household = models.ForeignKey(
+        "Household",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("home"),
+        help_text=_("A resident's own household: where a request sent from 'my home' is placed."),
+    )
 
     class Meta:
         verbose_name = _("role assignment")
@@ -269,6 +280,10 @@ class RoleAssignment(Versioned):
                 fields=["unit_code"],
                 condition=Q(role="grid_chief"),
                 name="one_grid_chief_per_grid",
+            ),
+            models.CheckConstraint(
+                condition=Q(household__isnull=True) | Q(role="resident"),
+                name="role_assignment_home_for_residents",
             ),
         ]
         indexes = [models.Index(fields=["unit_code", "role"], name="role_unit_role")]

@@ -313,14 +313,7 @@ def grid_contacts_for_user(*, user) -> list[dict]:
     """The grids (or micro-grids) the user lives in as a resident, each with the grid chief and
     workers who serve it and their work phones: a micro-grid's own worker, then its grid's. Only
     names and work phones, which are public; nothing of any household."""
-    codes = RoleAssignment.objects.filter(user=user, role=RoleChoices.RESIDENT).values_list(
-        "unit_code", flat=True
-    )
-    homes = list(
-        Unit.objects.current()
-        .filter(code__in=list(codes), level__in=(Level.GRID, Level.MICROGRID))
-        .order_by("code")
-    )
+    homes = resident_units_for(user=user)
     served_by = {home.code: [home.code] for home in homes}
     for home in homes:
         if home.level == Level.MICROGRID and home.parent_code:
@@ -355,3 +348,30 @@ def grid_contacts_for_user(*, user) -> list[dict]:
             }
         )
     return result
+
+
+def resident_home_for(*, user) -> Household | None:
+    """A resident's own household (their resident assignment names it), while it still lies
+    where they are registered; None when they have none."""
+    if not (user and user.is_authenticated):
+        return None
+    assignments = RoleAssignment.objects.filter(
+        user=user, role=RoleChoices.RESIDENT, household__isnull=False
+    ).select_related("household")
+    for assignment in assignments.order_by("pk"):
+        home = assignment.household
+        if assignment.unit_code in home.territory_path.split("/"):
+            return home
+    return None
+
+
+def resident_units_for(*, user) -> list[Unit]:
+    """The current grids (or micro-grids) the user is registered in as a resident."""
+    codes = RoleAssignment.objects.filter(user=user, role=RoleChoices.RESIDENT).values_list(
+        "unit_code", flat=True
+    )
+    return list(
+        Unit.objects.current()
+        .filter(code__in=list(codes), level__in=(Level.GRID, Level.MICROGRID))
+        .order_by("code")
+    )

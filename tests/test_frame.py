@@ -24,7 +24,7 @@ NAVIGATION = {
     "microgrid_worker": {"/map/", "/cases/", "/field/", "/api/docs/"},
     "volunteer": {"/map/", "/cases/", "/api/docs/"},
     "department_staff": {"/map/", "/cases/", "/api/docs/"},
-    "resident": {"/me/", "/map/"},
+    "resident": {"/me/", "/map/", "/me/requests/"},
 }
 
 
@@ -57,7 +57,7 @@ def test_a_resident_who_also_works_gets_both(territory, client):
     role_assign(user=user, role="grid_worker", unit_code="411381001001001")
     client.force_login(user)
     links = nav_links(client.get(reverse("map")).content.decode())
-    assert links == {"/me/", "/map/", "/cases/", "/field/", "/api/docs/"}
+    assert links == {"/me/", "/map/", "/cases/", "/me/requests/", "/field/", "/api/docs/"}
 
 
 @pytest.mark.parametrize(

@@ -278,3 +278,62 @@ def test_public_disclosure_is_open_to_everyone(territory, client, role):
     for code in ("411381001001001", "999999"):  # a grid has no page of its own; unknown: none
         for name in ("public-cases", "public-cases-feed", "public-cases-grids"):
             assert client.get(reverse(name, args=[code])).status_code == 404, (role, name, code)
+
+
+# --- case photos and the resident's request pages ---------------------------------------------
+# A photo on case A (micro-grid A1a-south) is served to exactly those who see case A, the
+# reporter's own request included; everyone else gets 404. The request pages are the resident's.
+PHOTO_SEEN = {role: "A" in seen for role, seen in CASES_SEEN.items()}
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("role", [*ROLES, "anonymous"])
+def test_case_photos_are_served_only_to_whom_sees_the_case(territory, api, role):
+    from cases import services as case_services
+    from cases.models import CasePhoto
+
+    x, y = HOUSEHOLD_POINTS["A1a-south"]
+    case = case_services.case_report(
+        user=territory.users["admin"], item="0201", lon=x, lat=y, photo_files=[("a.png", _png())]
+    )
+    photo = CasePhoto.objects.get(event__case=case)
+    url = reverse("api-case-photo", args=[case.pk, photo.pk])
+    client = api(None if role == "anonymous" else territory.users[role])
+    expected = 403 if role == "anonymous" else (200 if PHOTO_SEEN[role] else 404)
+    assert client.get(url).status_code == expected, role
+    # A resident's own request with a photo: theirs to see, nobody's outside the place.
+    if role == "resident":
+        own = case_services.case_report(
+            user=territory.users["resident"],
+            item="0201",
+            lon=x,
+            lat=y,
+            photo_files=[("b.png", _png())],
+        )
+        mine = CasePhoto.objects.get(event__case=own)
+        assert client.get(reverse("api-case-photo", args=[own.pk, mine.pk])).status_code == 200
+
+
+# The pages of cases/views/resident.py: a resident's; every other role 403; anonymous to login.
+RESIDENT_PAGES = ("request-new", "my-requests")
+
+
+@pytest.mark.parametrize("role", [*ROLES, "admin", "anonymous"])
+def test_resident_request_pages(territory, client, role):
+    if role != "anonymous":
+        client.force_login(territory.users[role])
+    for name in RESIDENT_PAGES:
+        status = client.get(reverse(name)).status_code
+        expected = 302 if role == "anonymous" else (200 if role == "resident" else 403)
+        assert status == expected, (role, name)
+        posted = client.post(reverse("my-requests"), {"action": "withdraw", "case": "1"})
+        assert posted.status_code == (302 if role in ("anonymous", "resident") else 403), role

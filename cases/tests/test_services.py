@@ -80,9 +80,25 @@ def test_numbers_are_a_daily_sequence_per_county(territory):
 
 
 def test_my_home_places_the_case_at_the_household(territory):
+    from territory.models import RoleAssignment
+
     home = territory.households["A1b"]
+    RoleAssignment.objects.filter(user=territory.users["resident"]).update(household=home)
     case = services.case_report(user=territory.users["resident"], item="0201", household=home.pk)
     assert case.point == home.location and case.grid_id == home.grid_id
+
+
+def test_a_resident_may_not_name_a_neighbours_household_as_home(territory):
+    # A1b lies in the grid the resident is registered in, but it is not their home: the case's
+    # point (shown to the reporter) would tell them where that household lives.
+    with pytest.raises(services.CaseError) as refused:
+        services.case_report(
+            user=territory.users["resident"],
+            item="0201",
+            household=territory.households["A1b"].pk,
+        )
+    assert refused.value.problems[0].where == "household"
+    assert not Case.objects.exists()
 
 
 def test_a_point_may_be_given_as_a_geometry(territory):
