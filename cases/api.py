@@ -224,7 +224,7 @@ def _detail(request, case: Case, *, status_code=status.HTTP_200_OK) -> Response:
 
 class CaseCreateSerializer(serializers.Serializer):
     item = serializers.CharField(max_length=20, required=False, help_text="catalogue item code")
-    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     lon = serializers.FloatField(required=False)
     lat = serializers.FloatField(required=False)
     crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)
@@ -559,7 +559,7 @@ class HotlineKeyScheme(OpenApiAuthenticationExtension):
 class HotlineCaseSerializer(serializers.Serializer):
     order_number = serializers.CharField(max_length=64, help_text="the hotline's own number")
     item = serializers.CharField(max_length=20, help_text="catalogue item code")
-    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     lon = serializers.FloatField()
     lat = serializers.FloatField()
     crs = serializers.ChoiceField(choices=coords.CRS_NAMES, default=coords.WGS84)

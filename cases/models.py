@@ -341,7 +341,7 @@ class Case(Versioned):
         related_name="+",
         verbose_name=_("item"),
     )
-    description = models.TextField(_("description"), max_length=2000, blank=True)
+    description = models.TextField(_("description"), max_length=4000, blank=True)
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -46,7 +46,9 @@ from .models import (
 )
 from .working_time import SHANGHAI
 
-MAX_DESCRIPTION = 2000
+# A case's description: Open311's limit ("free form text limited to 4,000 characters").
+MAX_DESCRIPTION = 4000
+MAX_NOTE = 2000  # an action's note or reason
 MAX_PHOTOS = 6  # on one action, as on an incident
 
 
@@ -593,7 +595,7 @@ def case_act(
             actor=user,
             at=now,
             where=where,
-            note=(fields.get("note") or "").strip()[:MAX_DESCRIPTION],
+            note=(fields.get("note") or "").strip()[:MAX_NOTE],
             fields=resolved.recorded,
         )
         _attach(event, processed, written)
@@ -675,8 +677,8 @@ def _resolve(case: Case, transition: flow.Transition, *, user, fields: dict) -> 
     for name in (Field.REASON, Field.NOTE):
         value = fields.get(name)
         if value is not None:
-            if not isinstance(value, str) or len(value) > MAX_DESCRIPTION:
-                raise CaseError({name: f"text of at most {MAX_DESCRIPTION} characters"})
+            if not isinstance(value, str) or len(value) > MAX_NOTE:
+                raise CaseError({name: f"text of at most {MAX_NOTE} characters"})
             out.flow_fields[name] = value
             if name == Field.REASON and name in needs:
                 out.recorded["reason"] = value.strip()

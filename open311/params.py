@@ -23,7 +23,7 @@ DEFAULT_TZ = ZoneInfo("Asia/Shanghai")  # a date written without an offset is Ch
 
 # Form fields of POST requests besides the attributes, with their longest accepted value.
 TEXT_LIMITS = {
-    "description": 2000,  # patrols.Incident.description's own limit
+    "description": 4000,  # the spec's limit, and a case's (cases.Case.description)
     "address_string": 200,
     "address_id": 64,
     "email": 254,

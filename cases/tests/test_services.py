@@ -146,7 +146,7 @@ def test_bad_input_is_refused_and_writes_nothing(territory):
     for bad in (
         {"item": "01"},  # a category, not an item
         {"item": "9999"},
-        {"description": "x" * 2001},
+        {"description": "x" * 4001},
         {"contact_phone": "1" * 21},
     ):
         with pytest.raises(services.CaseError):

@@ -95,3 +95,13 @@ def test_an_empty_code_in_the_path_was_not_provided(client, county, fmt, path, w
     # "400 - jurisdiction_id or token was not provided".
     errors = errors_of(client.get(f"{BASE}{path}.{fmt}"), fmt)
     assert errors == [(400, f"{what} was not provided")]
+
+
+def test_a_description_of_4000_characters_is_taken_as_the_spec_allows(client, key):
+    # description: "free form text limited to 4,000 characters".
+    text = "路灯" * 2000
+    form = {"api_key": key, "service_code": "0201", "description": text, **INSIDE}
+    number = posted(client.post(f"{BASE}requests.json", form), "json")["service_request_id"]
+    assert Case.objects.get(number=number).description == text
+    form["description"] = text + "灯"
+    assert errors_of(client.post(f"{BASE}requests.json", form), "json")[0][0] == 400
