@@ -48,6 +48,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, timedelta
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.api_errors import ApiError, Problem
 
@@ -312,21 +313,26 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("unit_code", _("Code"), TEXT, 18),
-    Column("unit_name", _("Territory"), TEXT, 24),
-    Column("reported", _("Reported"), COUNT, 10),
-    Column("registered", _("Registered"), COUNT, 10),
-    Column("dispatched", _("Dispatched"), COUNT, 10),
-    Column("handled", _("Handled"), COUNT, 10),
-    Column("on_time_handling_rate", _("On-time handling rate"), RATE, 14),
-    Column("closed", _("Closed"), COUNT, 10),
-    Column("on_time_closing_rate", _("On-time closing rate"), RATE, 14),
-    Column("overdue", _("Overdue (red cards)"), COUNT, 12),
-    Column("yellow", _("Yellow cards"), COUNT, 10),
-    Column("rework", _("Rework"), COUNT, 10),
-    Column("avg_handling_hours", _("Average handling time (working hours)"), HOURS, 16),
-    Column("satisfaction_avg", _("Satisfaction (average)"), SCORE, 12),
-    Column("satisfaction_count", _("Ratings"), COUNT, 10),
+    Column("unit_code", pgettext_lazy("indicators", "Code"), TEXT, 18),
+    Column("unit_name", pgettext_lazy("indicators", "Territory"), TEXT, 24),
+    Column("reported", pgettext_lazy("indicators", "Reported"), COUNT, 10),
+    Column("registered", pgettext_lazy("indicators", "Registered"), COUNT, 10),
+    Column("dispatched", pgettext_lazy("indicators", "Dispatched"), COUNT, 10),
+    Column("handled", pgettext_lazy("indicators", "Handled"), COUNT, 10),
+    Column("on_time_handling_rate", pgettext_lazy("indicators", "On-time handling rate"), RATE, 14),
+    Column("closed", pgettext_lazy("indicators", "Closed"), COUNT, 10),
+    Column("on_time_closing_rate", pgettext_lazy("indicators", "On-time closing rate"), RATE, 14),
+    Column("overdue", pgettext_lazy("indicators", "Overdue (red cards)"), COUNT, 12),
+    Column("yellow", pgettext_lazy("indicators", "Yellow cards"), COUNT, 10),
+    Column("rework", pgettext_lazy("indicators", "Rework"), COUNT, 10),
+    Column(
+        "avg_handling_hours",
+        pgettext_lazy("indicators", "Average handling time (working hours)"),
+        HOURS,
+        16,
+    ),
+    Column("satisfaction_avg", pgettext_lazy("indicators", "Satisfaction (average)"), SCORE, 12),
+    Column("satisfaction_count", pgettext_lazy("indicators", "Ratings"), COUNT, 10),
 )
 NUMBER_FORMATS = {COUNT: "0", RATE: "0.0%", HOURS: "0.0", SCORE: "0.00", TEXT: "@"}
 
@@ -344,7 +350,8 @@ def title(unit_name: str, unit_code: str, p: Period) -> str:
     }
 
 
-def _csv_value(value, kind: str) -> str:
+def cell_text(value, kind: str) -> str:
+    """A value as the CSV and the page show it (empty: nothing to rate)."""
     if value is None:
         return ""
     if kind == RATE:
@@ -370,7 +377,7 @@ def to_csv(rows: Sequence[IndicatorRow], columns: Sequence[Column] = COLUMNS) ->
     for r in rows:
         writer.writerow(
             [
-                _safe_text(v) if c.kind == TEXT else _csv_value(v, c.kind)
+                _safe_text(v) if c.kind == TEXT else cell_text(v, c.kind)
                 for c in columns
                 for v in [getattr(r, c.name)]
             ]
@@ -390,7 +397,7 @@ def to_xlsx(
 
     book = Workbook()
     sheet = book.active
-    sheet.title = str(_("Indicators"))[:31]
+    sheet.title = str(pgettext_lazy("indicators", "Indicators"))[:31]
     sheet.cell(row=1, column=1, value=heading).font = Font(bold=True, size=13)
     bold = Font(bold=True)
     for j, c in enumerate(columns, start=1):

@@ -651,3 +651,22 @@ _PARTS = {
 
 def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def indicator_units_for(*, user) -> list[Unit]:
+    """The units the indicators page offers: the user's own stations and centres and their
+    current children (the whole tree's top units and theirs for a superuser), in path order."""
+    if not may_see_indicators(user=user):
+        return []
+    j = jurisdiction_for(user=user)
+    if j.everything:
+        tops = Unit.objects.current().filter(parent_code="")
+    else:
+        tops = Unit.objects.current().filter(path__in=j.division_paths)
+    top_codes = list(tops.values_list("code", flat=True))
+    return list(
+        Unit.objects.current()
+        .filter(Q(code__in=top_codes) | Q(parent_code__in=top_codes))
+        .defer("boundary")
+        .order_by("path")
+    )
