@@ -525,9 +525,13 @@ def indicator_unit_for(*, user, unit_code=None) -> Unit:
     if not may_see_indicators(user=user):
         raise Http404("no indicators in your reach")
     if unit_code in (None, ""):
-        if not j.division_paths:
-            raise IndicatorError([Problem("unit", "required: a territory code")])
-        unit_code = sorted(j.division_paths, key=len)[0].rsplit("/", 1)[-1]
+        if j.division_paths:
+            unit_code = sorted(j.division_paths, key=len)[0].rsplit("/", 1)[-1]
+        else:  # a superuser with no unit of their own: the first top of the tree
+            top = Unit.objects.current().filter(parent_code="").order_by("code").first()
+            if top is None:
+                raise IndicatorError([Problem("unit", "required: a territory code")])
+            unit_code = top.code
     if not isinstance(unit_code, str) or not unit_code.isdigit() or len(unit_code) > 17:
         raise IndicatorError([Problem("unit", f"a territory code (digits), not {unit_code!r}")])
     unit = (
