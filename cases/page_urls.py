@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from .views import desk, public, resident
+from .views import desk, indicators, public, resident
 
 urlpatterns = [
     path("cases/", desk.desk_page, name="case-desk"),
     path("cases/<int:pk>/", desk.case_page, name="case-page"),
+    path("cases/indicators/", indicators.indicators_page, name="case-indicators"),
     path("me/requests/", resident.my_requests, name="my-requests"),
     path("me/requests/new/", resident.request_new, name="request-new"),
     path("public/", public.public_index, name="public-index"),

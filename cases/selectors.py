@@ -8,9 +8,11 @@ from dataclasses import dataclass, replace
 
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
-from django.db.models import Count, JSONField, OuterRef, Prefetch, Q, Subquery
+from django.db import connection
+from django.db.models import Count, F, JSONField, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
+from core.api_errors import Problem
 from patrols.models import IncidentCategory
 from territory.codes import CODE_LENGTH, Level
 from territory.models import RoleAssignment, RoleChoices, Unit, subtree_q
@@ -628,3 +630,245 @@ def request_catalogue() -> list[tuple[IncidentCategory, list[IncidentCategory]]]
     for item in items.order_by("parent__code", "code"):
         grouped.setdefault(item.parent, []).append(item)
     return list(grouped.items())
+
+
+# --- Indicators per territory and period (cases.indicators defines them) ----------------------
+# One statement per call: the events of the period joined to their cases in the unit's subtree,
+# and the cards of the period, each summed per child of the unit (the first code of the case's
+# path below the unit's); the unit's own row is the sum of its children's. Working hours come
+# from a per-day table passed as one array (cases.indicators.WorkingTable), so no loop over
+# cases or days runs in Python or SQL.
+
+_INDICATOR_ACTIONS = ["report", "dispatch", "escalate", "handle", "verify", "rework", "rate"]
+
+# The events of the period in the unit's subtree, summed per child in one pass. `late`: the
+# handle's run (started by the event just before it) has a red card due before the handle;
+# `red_before`: the verified case earned a red card on a step up to its verification. Both are
+# probes of the card table's unique index, made only for the handle and verify rows. The
+# working seconds W(t) of an instant (cases.indicators.WorkingTable) are read from two arrays
+# indexed by its local day (constants of the statement: no join, no subquery) plus the office
+# seconds of that day up to its time.
+_INDICATORS_SQL = """
+SELECT {key} AS k, 'e' AS part,
+       count(*) FILTER (WHERE e.action = 'report'),
+       count(*) FILTER (WHERE e.action IN ('dispatch', 'escalate') AND e.seq = 2),
+       count(*) FILTER (WHERE e.action = 'dispatch'),
+       count(*) FILTER (WHERE e.action = 'handle'),
+       count(*) FILTER (WHERE e.action = 'handle' AND NOT EXISTS (
+           SELECT 1
+             FROM cases_caseevent p
+             JOIN cases_card r ON r.case_id = p.case_id AND r.step_started_at = p.at
+            WHERE p.case_id = e.case_id AND p.seq = e.seq - 1
+              AND r.colour = 'red' AND r.step = 'handle' AND r.at < e.at)),
+       count(*) FILTER (WHERE e.action = 'verify'),
+       count(*) FILTER (WHERE e.action = 'verify' AND NOT EXISTS (
+           SELECT 1 FROM cases_card r
+            WHERE r.case_id = e.case_id AND r.colour = 'red' AND r.step <> 'publish'
+              AND r.at < e.at)),
+       count(*) FILTER (WHERE e.action = 'rework'),
+       count(*) FILTER (WHERE e.action = 'rate'),
+       coalesce(sum((e.fields ->> 'rating')::int) FILTER (WHERE e.action = 'rate'), 0),
+       coalesce(sum({w_at} - {w_created}) FILTER (WHERE e.action = 'handle'), 0)::float8
+  FROM cases_caseevent e
+  JOIN cases_case c ON c.id = e.case_id
+ WHERE e.at >= %(lo)s AND e.at < %(hi)s
+   AND e.action = ANY(%(actions)s)
+   AND (c.territory_path = %(path)s OR c.territory_path LIKE %(below)s)
+ GROUP BY 1
+UNION ALL
+SELECT {card_key}, 'c',
+       count(*) FILTER (WHERE colour = 'red'), count(*) FILTER (WHERE colour = 'yellow'),
+       0, 0, 0, 0, 0, 0, 0, 0, 0.0::float8
+  FROM cases_card
+ WHERE at >= %(lo)s AND at < %(hi)s
+   AND (territory_path = %(path)s OR territory_path LIKE %(below)s)
+ GROUP BY 1
+"""
+
+
+def _local(instant: str) -> str:
+    return f"({instant} AT TIME ZONE %(tz)s)"
+
+
+def _working_seconds_sql(instant: str, table) -> str:
+    """W(instant): the working seconds before its local day, plus the office seconds of that
+    day up to its time of day capped by the day's own (0 on a day off). The office periods are
+    integers of the calendar's settings, written into the statement; the instant lies within
+    the table (the caller clamps it)."""
+    local = _local(instant)
+    i = f"(({local})::date - %(first)s::date + 1)"
+    tod = f"extract(epoch FROM ({local})::time)"
+    office = " + ".join(f"greatest(0, least({tod}, {int(c)}) - {int(o)})" for o, c in table.office)
+    return f"((%(before)s::float8[])[{i}] + least({office}, (%(work)s::float8[])[{i}]))"
+
+
+def may_see_indicators(*, user) -> bool:
+    """The station and the centre (commanders, village officers) read their territory's
+    indicators (territory.roles.DIVIDES_GRIDS gives exactly their subtrees)."""
+    if not user or not user.is_authenticated:
+        return False
+    j = jurisdiction_for(user=user)
+    return j.everything or bool(j.division_paths)
+
+
+def indicator_unit_for(*, user, unit_code=None) -> Unit:
+    """The unit whose indicators `user` asks for: `unit_code`, or their own (the widest unit of
+    their station or centre). A malformed or unknown code is a 400 (IndicatorError); a unit
+    outside their reach a 404."""
+    from .indicators import IndicatorError
+
+    j = jurisdiction_for(user=user)
+    if not may_see_indicators(user=user):
+        raise Http404("no indicators in your reach")
+    if unit_code in (None, ""):
+        if j.division_paths:
+            unit_code = sorted(j.division_paths, key=len)[0].rsplit("/", 1)[-1]
+        else:  # a superuser with no unit of their own: the first top of the tree
+            top = Unit.objects.current().filter(parent_code="").order_by("code").first()
+            if top is None:
+                raise IndicatorError([Problem("unit", "required: a territory code")])
+            unit_code = top.code
+    if not isinstance(unit_code, str) or not unit_code.isdigit() or len(unit_code) > 17:
+        raise IndicatorError([Problem("unit", f"a territory code (digits), not {unit_code!r}")])
+    unit = (
+        Unit.objects.filter(code=unit_code)
+        .order_by(F("valid_to").desc(nulls_first=True), "-valid_from")
+        .defer("boundary")
+        .first()
+    )
+    if unit is None:
+        raise IndicatorError([Problem("unit", f"no territorial unit {unit_code}")])
+    if not (j.everything or j.covers(unit.path, j.division_paths)):
+        raise Http404("no such unit in your reach")
+    return unit
+
+
+def indicator_statement(*, unit: Unit, period, by_child: bool) -> tuple[str, dict]:
+    """The one statement of case_indicators and its parameters (for EXPLAIN and the bench):
+    rows (child code, part, sums in the order of _PARTS[part])."""
+    from . import indicators
+
+    p = period
+    table = indicators.table_for(working_calendar(), p)
+    lo, hi = p.instants()
+    key = f"split_part(substr(c.territory_path, {len(unit.path) + 2}), '/', 1)"
+    card_key = f"split_part(substr(territory_path, {len(unit.path) + 2}), '/', 1)"
+    if not by_child:
+        key = card_key = "''"
+    # Reports before the table's first day count from it (indicators.HOURS_LOOKBACK_DAYS).
+    created = "greatest(c.created_at, %(floor)s)"
+    sql = _INDICATORS_SQL.format(
+        key=key,
+        card_key=card_key,
+        w_at=_working_seconds_sql("e.at", table),
+        w_created=_working_seconds_sql(created, table),
+    )
+    params = {
+        "lo": lo,
+        "hi": hi,
+        "actions": _INDICATOR_ACTIONS,
+        "path": unit.path,
+        "below": _like_prefix(unit.path) + "/%",
+        "tz": str(table.tz),
+        "floor": datetime.datetime.combine(table.first, datetime.time(), table.tz),
+        "first": table.first,
+        "before": list(table.before[:-1]),
+        "work": [b - a for a, b in zip(table.before, table.before[1:], strict=False)],
+    }
+    return sql, params
+
+
+def case_indicators(*, user, unit_code, start, end, by_child=False):
+    """The indicators (cases.indicators) of a unit over the period from `start` to `end`
+    (dates, inclusive), as a list of IndicatorRow: the unit first, then with `by_child` one row
+    per child unit (current children, and any retired child its cases still name), by code.
+    404 for a unit outside the user's reach; 400 (IndicatorError) for a bad period or code.
+    A fixed number of queries, whatever the number of cases or units."""
+    from . import indicators
+
+    unit = indicator_unit_for(user=user, unit_code=unit_code)
+    p = indicators.period(start, end)
+    sql, params = indicator_statement(unit=unit, period=p, by_child=by_child)
+    sums: dict[str, dict[str, float]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for k, part, *values in cursor.fetchall():
+            into = sums.setdefault(k, {})
+            names = _PARTS[part]
+            for name, value in zip(names, values, strict=True):
+                if name:
+                    into[name] = into.get(name, 0) + (
+                        float(value) if name == "handling_seconds" else int(value)
+                    )
+    counts = {k: indicators.Counts(**v) for k, v in sums.items()}
+    rows = [
+        indicators.row(
+            unit_code=unit.code,
+            unit_name=unit.name,
+            level=unit.level,
+            counts=indicators.total(counts.values()),
+        )
+    ]
+    if by_child:
+        children = {
+            u.code: u
+            for u in Unit.objects.filter(
+                Q(parent_code=unit.code) | Q(code__in=[k for k in counts if k])
+            )
+            .order_by("code", F("valid_to").desc(nulls_first=True), "-valid_from")
+            .distinct("code")
+            .defer("boundary")
+            if u.code in counts or (u.parent_code == unit.code and u.valid_to is None)
+        }
+        for code in sorted(set(children) | {k for k in counts if k}):
+            child = children.get(code)
+            rows.append(
+                indicators.row(
+                    unit_code=code,
+                    unit_name=child.name if child else code,
+                    level=child.level if child else "",
+                    counts=counts.get(code, indicators.Counts()),
+                )
+            )
+    return rows
+
+
+_PARTS = {
+    "e": (
+        "reported",
+        "registered",
+        "dispatched",
+        "handled",
+        "handled_on_time",
+        "closed",
+        "closed_on_time",
+        "rework",
+        "rated",
+        "rating_sum",
+        "handling_seconds",
+    ),
+    "c": ("overdue", "yellow", "", "", "", "", "", "", "", "", ""),
+}
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def indicator_units_for(*, user) -> list[Unit]:
+    """The units the indicators page offers: the user's own stations and centres and their
+    current children (the whole tree's top units and theirs for a superuser), in path order."""
+    if not may_see_indicators(user=user):
+        return []
+    j = jurisdiction_for(user=user)
+    if j.everything:
+        tops = Unit.objects.current().filter(parent_code="")
+    else:
+        tops = Unit.objects.current().filter(path__in=j.division_paths)
+    top_codes = list(tops.values_list("code", flat=True))
+    return list(
+        Unit.objects.current()
+        .filter(Q(code__in=top_codes) | Q(parent_code__in=top_codes))
+        .defer("boundary")
+        .order_by("path")
+    )

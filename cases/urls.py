@@ -13,4 +13,9 @@ urlpatterns = [
         api.CasePhotoFile.as_view(),
         name="api-case-photo",
     ),
+    path("cases/indicators/", api.CaseIndicators.as_view(), name="api-case-indicators"),
+    path(
+        "cases/indicators.xlsx", api.CaseIndicatorsXlsx.as_view(), name="api-case-indicators-xlsx"
+    ),
+    path("cases/indicators.csv", api.CaseIndicatorsCsv.as_view(), name="api-case-indicators-csv"),
 ]

@@ -45,6 +45,10 @@ def navigation(request):
         ),
         # A resident's requests (群众点单) and their rating: cases' pages for the resident role.
         "may_request_cases": SimpleLazyObject(lambda: RoleChoices.RESIDENT in roles()),
+        # The case indicators: the station and the centre (commanders, village officers).
+        "may_see_indicators": SimpleLazyObject(
+            lambda: bool(user and user.is_authenticated and selectors.may_divide_grids(user=user))
+        ),
     }
 
 
