@@ -43,6 +43,8 @@ from territory.codes import Level
 from territory.models import RoleAssignment, RoleChoices, Unit
 
 HOTLINE_SYSTEM = "12345热线"
+RESIDENT, INCIDENT, HOTLINE = str(Source.RESIDENT), str(Source.INCIDENT), str(Source.HOTLINE)
+_CLOSED = ("merged", "cancelled", "rejected")
 CALLBACK_SYSTEM = "12345热线回访"  # the hotline's call-back survey rates hotline cases
 SPAN = timedelta(days=730)
 US = timedelta(microseconds=1)
@@ -150,10 +152,18 @@ class Spot:
     grid_id: int
     micro_grid_id: int | None
     path: str
+    codes: tuple = ()
+    township: str | None = None
+    village: str | None = None
+    county: str = ""
 
-    @property
-    def codes(self) -> list[str]:
-        return self.path.split("/")
+    @classmethod
+    def of(cls, lon, lat, grid_id, micro_grid_id, path) -> "Spot":
+        codes = tuple(path.split("/"))
+        township = next((c for c in codes if len(c) == 9), None)
+        village = next((c for c in codes if len(c) == 12), None)
+        county = selectors.county_of(path)
+        return cls(lon, lat, grid_id, micro_grid_id, path, codes, township, village, county)
 
 
 @dataclass
@@ -195,8 +205,13 @@ def staff_ensure(*, prefix: str = "demo") -> int:
     departments = list(Department.objects.filter(members__isnull=True, active=True))
     names = [username for username, _, _ in plan] + [f"{prefix}-dp-{d.code}" for d in departments]
     existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    people = _people(len(names), n=max(len(names), 1))
     User.objects.bulk_create(
-        [User(username=n, password="!", first_name="") for n in names if n not in existing],
+        [
+            User(username=n, password="!", first_name=person[0])
+            for n, person in zip(names, people, strict=True)
+            if n not in existing
+        ],
         batch_size=2000,
     )
     ids = dict(User.objects.filter(username__in=names).values_list("username", "pk"))
@@ -266,7 +281,7 @@ def spots_read(*, path_prefix: str = "") -> list[Spot]:
             "ORDER BY id",
             [path_prefix.replace("%", r"\%").replace("_", r"\_") + "%"],
         )
-        return [Spot(*row) for row in cursor.fetchall()]
+        return [Spot.of(*row) for row in cursor.fetchall()]
 
 
 # --- one case's history ----------------------------------------------------------------------------
@@ -289,7 +304,7 @@ def draw_plan(rng: random.Random, *, responsible: str, source: str) -> Plan:
     r = rng.random()
     plan = Plan(decline=rng.random() < 0.04, rework=rng.random() < 0.08)
     plan.rated = rng.random() < 0.7
-    plan.late = rng.choice((0.04, 0.08, 0.12, 0.2, 0.3))
+    plan.late = rng.choice((0.02, 0.04, 0.08, 0.12, 0.2))
     if r < 0.03:
         plan.outcome = "reject"
     elif r < 0.05:
@@ -318,25 +333,44 @@ class _Stop(Exception):
     """The next action would come after `now` (or never): the case stays as it is."""
 
 
+_TRANSITIONS: dict = {}
+
+
+def _transition(state: tuple, action: str) -> tuple[tuple, str, str | None, bool]:
+    """(the state after, the action's name, the step it starts, is the state after terminal),
+    from cases.flow, remembered: the flow's own lookups are the generator's hot spot."""
+    found = _TRANSITIONS.get((state, action))
+    if found is None:
+        after = flow.next_state(CaseState(*state), action)
+        transition = flow.TRANSITIONS[flow.Action(action)]
+        found = _TRANSITIONS[(state, action)] = (
+            (str(after.status.value), str(after.whistle.value), after.rated),
+            str(transition.action.value),
+            str(transition.starts.value) if transition.starts is not None else None,
+            after.status in flow.TERMINAL,
+        )
+    return found
+
+
 class _Walk:
     """One case walking the flow, with services._apply's effects and the step's clock."""
 
     def __init__(self, gen: "CaseGenerator", case: dict, terms, now: int, plan: Plan):
         self.gen, self.case, self.terms, self.now, self.plan = gen, case, terms, now, plan
-        self.state = CaseState()
+        self.state = ("reported", "none", False)  # CaseState as plain values
         self.events: list = []
         self.cards: list = []
         self.last = 0
 
     # The clock.
 
-    def start(self, step: Step | None, at: int) -> None:
+    def start(self, step: str | None, at: int) -> None:
         c = self.case
         if step is None:
             c.update(step="", step_started_at=None, due_at=None, yellow_at=None, estimated=False)
             return
         due, yellow, estimated = self.gen.cal.step(self.terms, step, at)
-        c.update(step=step.value, step_started_at=at, due_at=due, yellow_at=yellow)
+        c.update(step=step, step_started_at=at, due_at=due, yellow_at=yellow)
         c["estimated"] = estimated
 
     def _close_run(self, at: int) -> None:
@@ -370,7 +404,7 @@ class _Walk:
             begin = cal.clock_start(c["step_started_at"])
             limit = cal.office_time(c["due_at"]) - cal.office_time(begin)
             late = rng.random() < self.plan.late if late is None else late
-            share = rng.uniform(1.05, 2.5) if late else rng.uniform(0.03, 0.92)
+            share = rng.uniform(1.05, 2.5) if late else rng.uniform(0.03, 0.85)
             at = cal.add_hours(begin, max(int(limit * share), 60_000_000))
         at = max(at - at % 1_000_000, self.last + 1_000_000)
         if at > self.now:
@@ -378,40 +412,35 @@ class _Walk:
         return at
 
     def act(self, action: Action, at: int, actor=None, system="", note="", **fields) -> None:
-        stop_at, stuck = self.plan.stop_at, self.plan.stuck
-        if stop_at is not None and self.state.status == stop_at:
+        status = self.state[0]
+        if status == self.plan.stop_at or status == self.plan.stuck:
             raise _Stop
-        if stuck is not None and self.state.status == stuck:
-            raise _Stop
-        before = self.state
-        after = flow.next_state(before, action)  # a generator bug is an IllegalTransition
-        transition = flow.TRANSITIONS[action]
+        # A generator bug is an IllegalTransition here.
+        after, name, starts, terminal = _transition(self.state, action)
         c = self.case
-        if transition.starts is not None or after.status in flow.TERMINAL:
+        if starts is not None or terminal:
             self._close_run(at)
-        if action in (Action.DISPATCH, Action.REASSIGN):
+        if name in ("dispatch", "reassign"):
             c["assignee_id"], c["department_id"] = fields.pop("_assignee"), fields.pop("_dept")
-        elif action == Action.DECLINE:
+        elif name == "decline":
             c["assignee_id"], c["department_id"] = None, None
-        elif action == Action.ESCALATE:
+        elif name == "escalate":
             c["assignee_id"], c["department_id"] = None, fields.pop("_dept")
-        elif action == Action.ACKNOWLEDGE or (action == Action.ACCEPT and not c["assignee_id"]):
+        elif name == "acknowledge" or (name == "accept" and not c["assignee_id"]):
             c["assignee_id"] = actor
-        elif action == Action.MERGE:
+        elif name == "merge":
             c["duplicate_of_id"] = fields.pop("_duplicate_of")
-        elif action == Action.RATE:
+        elif name == "rate":
             c["satisfaction"] = fields["rating"]
-        elif action == Action.RATE_ESCALATION:
+        elif name == "rate_escalation":
             c["whistle_rating"] = fields["rating"]
         self.state = after
-        c["status"], c["whistle"] = after.status.value, after.whistle.value
-        if transition.starts is not None:
-            self.start(transition.starts, at)
-        elif after.status in flow.TERMINAL:
+        c["status"], c["whistle"] = after[0], after[1]
+        if starts is not None:
+            self.start(starts, at)
+        elif terminal:
             self.start(None, at)
-        self.events.append(
-            (action.value, before.status.value, after.status.value, actor, system, at, note, fields)
-        )
+        self.events.append((name, status, after[0], actor, system, at, note, fields))
         self.last = at
         c["updated_at"] = at
 
@@ -463,11 +492,11 @@ class CaseGenerator:
         plan: Plan | None = None,
     ) -> Made:
         rng, staff = self.rng, self.staff
+        source = str(source)
         terms = self.terms[item.pk]
         plan = plan or draw_plan(rng, responsible=terms.responsible, source=source)
-        township = next((c for c in spot.codes if len(c) == 9), None)
-        village = next((c for c in spot.codes if len(c) == 12), None)
-        county = selectors.county_of(spot.path)
+        township, village = spot.township, spot.village
+        county = spot.county
         day = _dt(created).astimezone(SHANGHAI).date()
         key = (county, day)
         n = self.counters[key] = self.counters.get(key, 0) + 1
@@ -475,9 +504,9 @@ class CaseGenerator:
         self.next_id["case"] += 1
         name, phone = rng.choice(self.people)
         worker = staff.workers.get(spot.grid_id)
-        if source == Source.INCIDENT and worker is None:
-            source = Source.HOTLINE
-        contact = ("", "") if source == Source.INCIDENT else (name, phone)
+        if source == INCIDENT and worker is None:
+            source = HOTLINE
+        contact = ("", "") if source == INCIDENT else (name, phone)
         village_name = self.places.get(village, "")
         description = f"{item.name}：{village_name}{rng.choice(_WHERE)}，{rng.choice(_ASK)}"
         case = {
@@ -487,16 +516,16 @@ class CaseGenerator:
             "item_id": item.pk,
             "description": description,
             "reporter_id": reporter
-            if source == Source.RESIDENT
-            else (worker if source == Source.INCIDENT else None),
+            if source == RESIDENT
+            else (worker if source == INCIDENT else None),
             "contact_name": contact[0],
             "contact_phone": contact[1],
             "point": f"SRID=4326;POINT({spot.lon} {spot.lat})",
             "grid_id": spot.grid_id,
             "micro_grid_id": spot.micro_grid_id,
             "territory_path": spot.path,
-            "status": Status.REPORTED.value,
-            "whistle": flow.Whistle.NONE.value,
+            "status": "reported",
+            "whistle": "none",
             "satisfaction": None,
             "whistle_rating": None,
             "assignee_id": None,
@@ -509,15 +538,15 @@ class CaseGenerator:
         station = staff.officers.get(village) or staff.commanders.get(township)
         centre = staff.commanders.get(township) or staff.commanders.get(county)
         # 群众点单: the dispatch limit starts at once.
-        walk.start(Step.DISPATCH, created)
-        report_actor = case["reporter_id"] if source != Source.HOTLINE else None
+        walk.start("dispatch", created)
+        report_actor = case["reporter_id"] if source != HOTLINE else None
         walk.events.append(
             (
                 "report",
                 "",
-                Status.REPORTED.value,
+                "reported",
                 report_actor,
-                HOTLINE_SYSTEM if source == Source.HOTLINE else "",
+                HOTLINE_SYSTEM if source == HOTLINE else "",
                 created,
                 description,
                 {"source": source},
@@ -526,7 +555,7 @@ class CaseGenerator:
         walk.last = created
         with contextlib.suppress(_Stop):
             self._walk(walk, plan, item, terms, spot, station, centre, county, township)
-        if case["status"] not in (Status.MERGED, Status.CANCELLED, Status.REJECTED):
+        if case["status"] not in _CLOSED:
             self.recent[(spot.grid_id, item.pk)] = (case_id, case["number"])
         return Made(case, walk.events, walk.cards)
 
@@ -544,19 +573,19 @@ class CaseGenerator:
 
     def _walk(self, w: _Walk, plan, item, terms, spot, station, centre, county, township):
         rng, staff, case = self.rng, self.staff, w.case
-        village = next((c for c in spot.codes if len(c) == 12), None)
+        village = spot.village
         if plan.outcome == "withdraw":
-            w.act(Action.WITHDRAW, w.when(False), case["reporter_id"], reason="已自行解决")
+            w.act("withdraw", w.when(False), case["reporter_id"], reason="已自行解决")
             return
         if plan.outcome == "reject":
-            w.act(Action.REJECT, w.when(False), station, reason="不属于受理范围")
+            w.act("reject", w.when(False), station, reason="不属于受理范围")
             return
         if plan.outcome == "merge":
             other = self.recent.get((spot.grid_id, item.pk))
             if other is not None:
                 at = w.when(False)
                 w.act(
-                    Action.MERGE,
+                    "merge",
                     at,
                     station,
                     reason="同一事项重复上报",
@@ -577,19 +606,17 @@ class CaseGenerator:
                 if assignee
                 else {"department": staff.codes[department]}
             )
-            w.act(
-                Action.DISPATCH, w.when(), station, _assignee=assignee, _dept=department, **fields
-            )
+            w.act("dispatch", w.when(), station, _assignee=assignee, _dept=department, **fields)
 
         dispatch()
         if plan.decline and holder is not None:
-            w.act(Action.DECLINE, w.when(), holder, reason="不属于本人职责，退回站点")
+            w.act("decline", w.when(), holder, reason="不属于本人职责，退回站点")
             dispatch()
         if holder is None:
             return
-        w.act(Action.ACCEPT, w.when(), holder)
+        w.act("accept", w.when(), holder)
         if plan.outcome == "cancel":
-            w.act(Action.CANCEL, w.when(False), station, reason="群众诉求已撤回")
+            w.act("cancel", w.when(False), station, reason="群众诉求已撤回")
             return
         escalated = False
         if plan.outcome == "escalate" and centre is not None:
@@ -600,7 +627,7 @@ class CaseGenerator:
             if bureaus:
                 bureau = bureaus[0]
                 w.act(
-                    Action.ESCALATE,
+                    "escalate",
                     w.when(False),
                     centre,
                     reason="街道无法解决，吹哨报到",
@@ -608,31 +635,31 @@ class CaseGenerator:
                     _dept=bureau,
                 )
                 holder = staff.members[bureau]
-                w.act(Action.ACKNOWLEDGE, w.when(), holder)
+                w.act("acknowledge", w.when(), holder)
                 escalated = True
-        w.act(Action.HANDLE, w.when(), holder, note=f"已处理：{item.name}问题已解决")
+        w.act("handle", w.when(), holder, note=f"已处理：{item.name}问题已解决")
         if plan.rework:
-            w.act(Action.REWORK, w.when(False), station, reason="现场核查未整改到位")
-            w.act(Action.HANDLE, w.when(), holder, note="已返工整改完毕")
+            w.act("rework", w.when(False), station, reason="现场核查未整改到位")
+            w.act("handle", w.when(), holder, note="已返工整改完毕")
         if escalated and rng.random() < 0.85:
             county_centre = staff.commanders.get(county)
             if county_centre is not None:
                 at = w.when(hours=rng.uniform(1, 20))
-                w.act(Action.RATE_ESCALATION, at, county_centre, rating=rng.choice(_RATINGS))
-        w.act(Action.VERIFY, w.when(), station)
+                w.act("rate_escalation", at, county_centre, rating=rng.choice(_RATINGS))
+        w.act("verify", w.when(), station)
         rater = None
-        if plan.rated and case["source"] == Source.RESIDENT and case["reporter_id"]:
+        if plan.rated and case["source"] == RESIDENT and case["reporter_id"]:
             rater = (case["reporter_id"], "")
-        elif plan.rated and case["source"] == Source.HOTLINE:
+        elif plan.rated and case["source"] == HOTLINE:
             rater = (None, CALLBACK_SYSTEM)
         if rater is not None and rng.random() < 0.5:
             at = w.when(hours=rng.uniform(0.5, 14))
-            w.act(Action.RATE, at, rater[0], rater[1], rating=rng.choice(_RATINGS))
+            w.act("rate", at, rater[0], rater[1], rating=rng.choice(_RATINGS))
             rater = None
-        w.act(Action.PUBLISH, w.when(), station)
+        w.act("publish", w.when(), station)
         if rater is not None:
             at = w.when(hours=rng.uniform(0.5, 30))
-            w.act(Action.RATE, at, rater[0], rater[1], rating=rng.choice(_RATINGS))
+            w.act("rate", at, rater[0], rater[1], rating=rng.choice(_RATINGS))
 
     # Writing.
 
@@ -882,6 +909,8 @@ def cases_generate(
     pending = []
 
     def flush():
+        if not pending:
+            return
         for k, v in gen.write(pending).items():
             totals[k] += v
         pending.clear()
@@ -891,7 +920,7 @@ def cases_generate(
     for created in times:
         spot = rng.choice(focused if focused and rng.random() < focus[1] else spots)
         r = rng.random()
-        source = Source.INCIDENT if r < 0.55 else Source.HOTLINE
+        source = INCIDENT if r < 0.55 else HOTLINE
         pending.append(gen.make(created=created, spot=spot, item=gen.pick_item(), source=source))
         if len(pending) >= batch:
             flush()
