@@ -205,7 +205,7 @@ def staff_ensure(*, prefix: str = "demo") -> int:
     departments = list(Department.objects.filter(members__isnull=True, active=True))
     names = [username for username, _, _ in plan] + [f"{prefix}-dp-{d.code}" for d in departments]
     existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
-    people = _people(len(names), n=max(len(names), 1))
+    people = _people(7, n=len(names))
     User.objects.bulk_create(
         [
             User(username=n, password="!", first_name=person[0])
@@ -765,12 +765,8 @@ class CaseGenerator:
 
     def finish(self) -> None:
         """Move the id sequences past the rows written and raise the day counters to match."""
+        sequences_past()
         with connection.cursor() as cursor:
-            for table in ("cases_case", "cases_caseevent", "cases_card"):
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
-                )
             rows = [(county, day, last) for (county, day), last in self.counters.items()]
             cursor.executemany(
                 "INSERT INTO cases_casecounter (county_code, day, last) VALUES (%s, %s, %s) "
@@ -882,6 +878,10 @@ def creation_times(rng: random.Random, *, n: int, first: int, last: int) -> list
 # --- the two uses -----------------------------------------------------------------------------
 
 
+# Id strides of the parts of a generation run in parallel (cases_generate's `part`).
+CASE_STRIDE, ROW_STRIDE = 10_000_000, 100_000_000
+
+
 def cases_generate(
     *,
     n: int,
@@ -891,28 +891,43 @@ def cases_generate(
     showcase: list | None = None,
     focus: tuple[str, float] | None = None,
     progress=None,
+    part: tuple[int, int] = (0, 1),
+    staff: Staff | None = None,
+    spots: list[Spot] | None = None,
 ) -> dict:
     """Write `n` cases raised over the two years before `now`, spread over the households, plus
     the `showcase` cases (demo_showcase). `focus` (path prefix, share) sends that share of them
-    to one place (the demo users' community). Returns the counts written."""
+    to one place (the demo users' community). Returns the counts written.
+
+    `part` (k, parts) writes only the cases raised on the local days whose ordinal is k modulo
+    `parts`, with ids in a range of their own: the parts of one run can go in parallel, each
+    in its own process and transaction (a day's numbers stay in one part), and together write
+    what `parts` = 1 would draw with the same seed, up to the ids."""
     now = now or timezone.now()
-    staff = staff_read()
-    spots = spots_read()
+    staff = staff or staff_read()
+    spots = spots if spots is not None else spots_read()
     if not spots:
         return {"cases": 0, "events": 0, "cards": 0}
+    k, parts = part
     gen = CaseGenerator(now=now, seed=seed, staff=staff, spots=spots)
     gen.reserve()
     rng = gen.rng
     focused = spots_read(path_prefix=focus[0]) if focus else []
     times = creation_times(rng, n=n, first=gen.first, last=gen.now - 60_000_000)
+    if parts > 1:
+        gen.next_id["case"] += k * CASE_STRIDE
+        gen.next_id["event"] += k * ROW_STRIDE
+        gen.next_id["card"] += k * ROW_STRIDE
+        times = [t for t in times if gen.cal.local_date(t).toordinal() % parts == k]
+        rng = gen.rng = random.Random(seed * 1000 + k)
     totals = defaultdict(int)
     pending = []
 
     def flush():
         if not pending:
             return
-        for k, v in gen.write(pending).items():
-            totals[k] += v
+        for key, v in gen.write(pending).items():
+            totals[key] += v
         pending.clear()
         if progress:
             progress(totals["cases"])
@@ -929,10 +944,25 @@ def cases_generate(
         pending.append(gen.make(created=at, **show))
     flush()
     gen.finish()
+    if parts == 1:
+        cases_analyze()
+    return dict(totals)
+
+
+def sequences_past() -> None:
+    """Move the id sequences past the rows there (written with explicit ids)."""
+    with connection.cursor() as cursor:
+        for table in ("cases_case", "cases_caseevent", "cases_card"):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT coalesce(max(id), 1) FROM {table}))"
+            )
+
+
+def cases_analyze() -> None:
     with connection.cursor() as cursor:
         for table in ("cases_case", "cases_caseevent", "cases_card", "cases_casecounter"):
             cursor.execute(f"ANALYZE {table}")
-    return dict(totals)
 
 
 def demo_showcase(*, now: datetime.datetime) -> list[dict]:
