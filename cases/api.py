@@ -6,6 +6,7 @@ system). Thin views: every read starts from a scoped selector, every write is a 
 from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -518,3 +519,156 @@ class HotlineCaseIntake(GenericAPIView):
             },
             status=status.HTTP_201_CREATED if intake.created else status.HTTP_200_OK,
         )
+
+
+# --- indicators per territory and period, and their xlsx and CSV files -----------------------
+
+
+class IndicatorRowSerializer(serializers.Serializer):
+    """One territory's indicators (cases.indicators says what each means)."""
+
+    unit_code = serializers.CharField()
+    unit_name = serializers.CharField()
+    level = serializers.CharField()
+    reported = serializers.IntegerField()
+    registered = serializers.IntegerField()
+    dispatched = serializers.IntegerField()
+    handled = serializers.IntegerField()
+    handled_on_time = serializers.IntegerField()
+    on_time_handling_rate = serializers.FloatField(
+        allow_null=True, help_text="0 to 1; null when nothing was handled"
+    )
+    closed = serializers.IntegerField(help_text="verified (社区核单) in the period")
+    closed_on_time = serializers.IntegerField()
+    on_time_closing_rate = serializers.FloatField(
+        allow_null=True, help_text="0 to 1; null when nothing was closed"
+    )
+    overdue = serializers.IntegerField(help_text="red cards in the period")
+    yellow = serializers.IntegerField(help_text="yellow cards in the period")
+    rework = serializers.IntegerField()
+    avg_handling_hours = serializers.FloatField(
+        allow_null=True, help_text="working hours from the report to each handle"
+    )
+    satisfaction_avg = serializers.FloatField(allow_null=True, help_text="1 to 5")
+    satisfaction_count = serializers.IntegerField()
+
+
+class IndicatorReportSerializer(serializers.Serializer):
+    unit = serializers.CharField(help_text="the unit's code")
+    unit_name = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    by_child = serializers.BooleanField()
+    rows = IndicatorRowSerializer(many=True, help_text="the unit first, then its children")
+
+
+INDICATOR_PARAMETERS = [
+    OpenApiParameter(
+        "unit",
+        str,
+        description="a territorial unit's code (default: your own station's or centre's unit)",
+    ),
+    OpenApiParameter("start", OpenApiTypes.DATE, required=True, description="first day"),
+    OpenApiParameter(
+        "end", OpenApiTypes.DATE, required=True, description="last day (at most 400 days on)"
+    ),
+    OpenApiParameter("by_child", bool, description="also one row per child unit"),
+]
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def _indicator_report(request):
+    """(unit, period, rows) of the query's parameters; 403 for a role that reads no
+    indicators, 404 outside one's reach, 400 for a bad unit or period."""
+    from .indicators import period
+
+    if not selectors.may_see_indicators(user=request.user):
+        raise exceptions.PermissionDenied("indicators are for the station and the centre")
+    unit = selectors.indicator_unit_for(
+        user=request.user, unit_code=request.query_params.get("unit")
+    )
+    span = period(request.query_params.get("start"), request.query_params.get("end"))
+    rows = selectors.case_indicators(
+        user=request.user,
+        unit_code=unit.code,
+        start=span.start,
+        end=span.end,
+        by_child=bool_param(request, "by_child"),
+    )
+    return unit, span, rows
+
+
+class CaseIndicators(GenericAPIView):
+    serializer_class = IndicatorReportSerializer
+
+    @extend_schema(parameters=INDICATOR_PARAMETERS, responses={200: IndicatorReportSerializer})
+    def get(self, request):
+        """The case indicators of a unit (and of each child unit) over a period of days, from
+        the recorded events and cards: for the station and the centre."""
+        unit, span, rows = _indicator_report(request)
+        return Response(
+            {
+                "unit": unit.code,
+                "unit_name": unit.name,
+                "start": span.start.isoformat(),
+                "end": span.end.isoformat(),
+                "by_child": bool_param(request, "by_child"),
+                "rows": [r.as_dict() for r in rows],
+            }
+        )
+
+
+def attachment(response, *, ascii_name: str, name: str):
+    """RFC 6266: a plain ASCII filename for old clients, the UTF-8 one (with the unit's name)
+    in filename*."""
+    from urllib.parse import quote
+
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    )
+    return response
+
+
+class CaseIndicatorsFile(GenericAPIView):
+    extension = ""
+    serializer_class = None
+
+    def get(self, request):
+        from django.http import HttpResponse
+
+        from . import indicators
+
+        unit, span, rows = _indicator_report(request)
+        ascii_name = indicators.filename(unit.code, span, self.extension)
+        if self.extension == "xlsx":
+            body = indicators.to_xlsx(rows, heading=indicators.title(unit.name, unit.code, span))
+            response = HttpResponse(body, content_type=XLSX_TYPE)
+        else:
+            response = HttpResponse(indicators.to_csv(rows), content_type=CSV_TYPE)
+        return attachment(response, ascii_name=ascii_name, name=f"{unit.name}_{ascii_name}")
+
+
+class CaseIndicatorsXlsx(CaseIndicatorsFile):
+    extension = "xlsx"
+
+    @extend_schema(
+        parameters=INDICATOR_PARAMETERS,
+        responses={(200, XLSX_TYPE): OpenApiTypes.BINARY},
+        description="The indicators as an Excel workbook: a title row, a bold frozen header "
+        "in your language, rates as percentages, hours to one decimal.",
+    )
+    def get(self, request):
+        return super().get(request)
+
+
+class CaseIndicatorsCsv(CaseIndicatorsFile):
+    extension = "csv"
+
+    @extend_schema(
+        parameters=INDICATOR_PARAMETERS,
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        description="The indicators as CSV (UTF-8 with a byte-order mark, for Excel).",
+    )
+    def get(self, request):
+        return super().get(request)

@@ -8,9 +8,11 @@ from dataclasses import dataclass, replace
 
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
-from django.db.models import JSONField, OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import F, JSONField, OuterRef, Q, Subquery
 from django.http import Http404
 
+from core.api_errors import Problem
 from territory.codes import CODE_LENGTH, Level
 from territory.models import RoleAssignment, RoleChoices, Unit, subtree_q
 from territory.selectors import jurisdiction_for
@@ -432,3 +434,239 @@ KEY_PREFIX_LENGTH = 12
 def key_digest(key: str) -> str:
     # Keys are 256 random bits: a plain digest cannot be brute-forced, unlike a password.
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+# --- Indicators per territory and period (cases.indicators defines them) ----------------------
+# One statement per call: the events of the period joined to their cases in the unit's subtree,
+# and the cards of the period, each summed per child of the unit (the first code of the case's
+# path below the unit's); the unit's own row is the sum of its children's. Working hours come
+# from a per-day table passed as one array (cases.indicators.WorkingTable), so no loop over
+# cases or days runs in Python or SQL.
+
+_INDICATOR_ACTIONS = ["report", "dispatch", "escalate", "handle", "verify", "rework", "rate"]
+
+_INDICATORS_SQL = """
+WITH ev AS (
+    SELECT {key} AS k, e.action, e.seq, e.case_id, e.at, e.fields, c.created_at
+      FROM cases_caseevent e
+      JOIN cases_case c ON c.id = e.case_id
+     WHERE e.at >= %(lo)s AND e.at < %(hi)s
+       AND e.action = ANY(%(actions)s)
+       AND (c.territory_path = %(path)s OR c.territory_path LIKE %(below)s)
+), handled AS (
+    SELECT ev.k, ev.case_id, ev.at, ev.created_at,
+           EXISTS (
+               SELECT 1
+                 FROM cases_caseevent p
+                 JOIN cases_card r ON r.case_id = p.case_id AND r.step_started_at = p.at
+                WHERE p.case_id = ev.case_id AND p.seq = ev.seq - 1
+                  AND r.colour = 'red' AND r.step = 'handle' AND r.at < ev.at
+           ) AS late
+      FROM ev
+     WHERE ev.action = 'handle'
+)
+SELECT k, 'e' AS part,
+       count(*) FILTER (WHERE action = 'report'),
+       count(*) FILTER (WHERE action IN ('dispatch', 'escalate') AND seq = 2),
+       count(*) FILTER (WHERE action = 'dispatch'),
+       count(*) FILTER (WHERE action = 'verify'),
+       count(*) FILTER (WHERE action = 'verify' AND NOT EXISTS (
+           SELECT 1 FROM cases_card r
+            WHERE r.case_id = ev.case_id AND r.colour = 'red' AND r.step <> 'publish'
+              AND r.at < ev.at)),
+       count(*) FILTER (WHERE action = 'rework'),
+       count(*) FILTER (WHERE action = 'rate'),
+       coalesce(sum((fields ->> 'rating')::int) FILTER (WHERE action = 'rate'), 0),
+       0.0::float8
+  FROM ev
+ GROUP BY k
+UNION ALL
+SELECT k, 'h', count(*), count(*) FILTER (WHERE NOT late), 0, 0, 0, 0, 0, 0,
+       coalesce(sum({w_at} - {w_created}), 0)::float8
+  FROM handled
+ GROUP BY k
+UNION ALL
+SELECT {card_key}, 'c',
+       count(*) FILTER (WHERE colour = 'red'), count(*) FILTER (WHERE colour = 'yellow'),
+       0, 0, 0, 0, 0, 0, 0.0::float8
+  FROM cases_card
+ WHERE at >= %(lo)s AND at < %(hi)s
+   AND (territory_path = %(path)s OR territory_path LIKE %(below)s)
+ GROUP BY 1
+"""
+
+
+def _working_seconds_sql(instant: str, table) -> str:
+    """W(instant) of cases.indicators.WorkingTable in SQL: the working seconds before its local
+    day (an index into the %(before)s array) plus the office seconds of that day up to its time,
+    capped by the day's total (nothing on a day off). Office periods are integers of the
+    calendar's settings, written into the statement."""
+    local = f"({instant} AT TIME ZONE %(tz)s)"
+    day = f"least(greatest(({local})::date - %(first)s::date, 0), %(ndays)s - 1) + 1"
+    tod = f"extract(epoch FROM ({local})::time)"
+    clamp = (
+        f"CASE WHEN ({local})::date < %(first)s::date THEN 0 "
+        f"WHEN ({local})::date > %(last)s::date THEN 86400 ELSE {tod} END"
+    )
+    office = " + ".join(f"greatest(0, least(t.tod, {int(c)}) - {int(o)})" for o, c in table.office)
+    return (
+        f"(SELECT t.b0 + least({office}, t.b1 - t.b0) FROM (SELECT "
+        f"(%(before)s::float8[])[{day}] AS b0, (%(before)s::float8[])[{day} + 1] AS b1, "
+        f"{clamp} AS tod) t)"
+    )
+
+
+def may_see_indicators(*, user) -> bool:
+    """The station and the centre (commanders, village officers) read their territory's
+    indicators (territory.roles.DIVIDES_GRIDS gives exactly their subtrees)."""
+    if not user or not user.is_authenticated:
+        return False
+    j = jurisdiction_for(user=user)
+    return j.everything or bool(j.division_paths)
+
+
+def indicator_unit_for(*, user, unit_code=None) -> Unit:
+    """The unit whose indicators `user` asks for: `unit_code`, or their own (the widest unit of
+    their station or centre). A malformed or unknown code is a 400 (IndicatorError); a unit
+    outside their reach a 404."""
+    from .indicators import IndicatorError
+
+    j = jurisdiction_for(user=user)
+    if not may_see_indicators(user=user):
+        raise Http404("no indicators in your reach")
+    if unit_code in (None, ""):
+        if not j.division_paths:
+            raise IndicatorError([Problem("unit", "required: a territory code")])
+        unit_code = sorted(j.division_paths, key=len)[0].rsplit("/", 1)[-1]
+    if not isinstance(unit_code, str) or not unit_code.isdigit() or len(unit_code) > 17:
+        raise IndicatorError([Problem("unit", f"a territory code (digits), not {unit_code!r}")])
+    unit = (
+        Unit.objects.filter(code=unit_code)
+        .order_by(F("valid_to").desc(nulls_first=True), "-valid_from")
+        .defer("boundary")
+        .first()
+    )
+    if unit is None:
+        raise IndicatorError([Problem("unit", f"no territorial unit {unit_code}")])
+    if not (j.everything or j.covers(unit.path, j.division_paths)):
+        raise Http404("no such unit in your reach")
+    return unit
+
+
+def case_indicators(*, user, unit_code, start, end, by_child=False):
+    """The indicators (cases.indicators) of a unit over the period from `start` to `end`
+    (dates, inclusive), as a list of IndicatorRow: the unit first, then with `by_child` one row
+    per child unit (current children, and any retired child its cases still name), by code.
+    404 for a unit outside the user's reach; 400 (IndicatorError) for a bad period or code.
+    A fixed number of queries, whatever the number of cases or units."""
+    from . import indicators
+
+    unit = indicator_unit_for(user=user, unit_code=unit_code)
+    p = indicators.period(start, end)
+    calendar = working_calendar()
+    table = indicators.table_for(calendar, p)
+    lo, hi = p.instants()
+    key = f"split_part(substr(c.territory_path, {len(unit.path) + 2}), '/', 1)"
+    card_key = f"split_part(substr(territory_path, {len(unit.path) + 2}), '/', 1)"
+    if not by_child:
+        key = card_key = "''"
+    sql = _INDICATORS_SQL.format(
+        key=key,
+        card_key=card_key,
+        w_at=_working_seconds_sql("handled.at", table),
+        w_created=_working_seconds_sql("handled.created_at", table),
+    )
+    params = {
+        "lo": lo,
+        "hi": hi,
+        "actions": _INDICATOR_ACTIONS,
+        "path": unit.path,
+        "below": _like_prefix(unit.path) + "/%",
+        "tz": str(table.tz),
+        "first": table.first,
+        "last": table.last,
+        "ndays": len(table.before) - 1,
+        "before": list(table.before),
+    }
+    sums: dict[str, dict[str, float]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for k, part, *values in cursor.fetchall():
+            into = sums.setdefault(k, {})
+            names = _PARTS[part]
+            for name, value in zip(names, values, strict=True):
+                if name:
+                    into[name] = into.get(name, 0) + (
+                        float(value) if name == "handling_seconds" else int(value)
+                    )
+    counts = {k: indicators.Counts(**v) for k, v in sums.items()}
+    rows = [
+        indicators.row(
+            unit_code=unit.code,
+            unit_name=unit.name,
+            level=unit.level,
+            counts=indicators.total(counts.values()),
+        )
+    ]
+    if by_child:
+        children = {
+            u.code: u
+            for u in Unit.objects.filter(
+                Q(parent_code=unit.code) | Q(code__in=[k for k in counts if k])
+            )
+            .order_by("code", F("valid_to").desc(nulls_first=True), "-valid_from")
+            .distinct("code")
+            .defer("boundary")
+            if u.code in counts or (u.parent_code == unit.code and u.valid_to is None)
+        }
+        for code in sorted(set(children) | {k for k in counts if k}):
+            child = children.get(code)
+            rows.append(
+                indicators.row(
+                    unit_code=code,
+                    unit_name=child.name if child else code,
+                    level=child.level if child else "",
+                    counts=counts.get(code, indicators.Counts()),
+                )
+            )
+    return rows
+
+
+_PARTS = {
+    "e": (
+        "reported",
+        "registered",
+        "dispatched",
+        "closed",
+        "closed_on_time",
+        "rework",
+        "rated",
+        "rating_sum",
+        "",
+    ),
+    "h": ("handled", "handled_on_time", "", "", "", "", "", "", "handling_seconds"),
+    "c": ("overdue", "yellow", "", "", "", "", "", "", ""),
+}
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def indicator_units_for(*, user) -> list[Unit]:
+    """The units the indicators page offers: the user's own stations and centres and their
+    current children (the whole tree's top units and theirs for a superuser), in path order."""
+    if not may_see_indicators(user=user):
+        return []
+    j = jurisdiction_for(user=user)
+    if j.everything:
+        tops = Unit.objects.current().filter(parent_code="")
+    else:
+        tops = Unit.objects.current().filter(path__in=j.division_paths)
+    top_codes = list(tops.values_list("code", flat=True))
+    return list(
+        Unit.objects.current()
+        .filter(Q(code__in=top_codes) | Q(parent_code__in=top_codes))
+        .defer("boundary")
+        .order_by("path")
+    )

@@ -35,6 +35,10 @@ def navigation(request):
             )
         ),
         "is_resident": SimpleLazyObject(lambda: RoleChoices.RESIDENT in roles()),
+        # The case indicators: the station and the centre (commanders, village officers).
+        "may_see_indicators": SimpleLazyObject(
+            lambda: bool(user and user.is_authenticated and selectors.may_divide_grids(user=user))
+        ),
     }
 
 
