@@ -463,9 +463,13 @@ def bench_indicators(county: Unit, now) -> dict:
 
 def township_commander(township: Unit):
     User = get_user_model()
-    user = User.objects.filter(
-        role_assignments__role=RoleChoices.COMMANDER, role_assignments__unit_code=township.code
-    ).first()
+    user = (
+        User.objects.filter(
+            role_assignments__role=RoleChoices.COMMANDER, role_assignments__unit_code=township.code
+        )
+        .order_by("pk")
+        .first()
+    )
     return user
 
 
@@ -663,7 +667,7 @@ def deliver(topics: list[str]) -> dict:
     from notifications.models import Message
     from notifications.tests.gateway import FakeSmsGateway
 
-    logging.getLogger("notifications").setLevel(logging.WARNING)
+    logging.getLogger("notifications.backends").setLevel(logging.WARNING)
     secret = "bench-webhook-secret"
     with FakeSmsGateway(secret) as gateway:
         settings.WANGGE_NOTIFICATION_BACKENDS = {
