@@ -128,12 +128,16 @@ def _case_paths(j) -> tuple[str, ...]:
 
 def _reach(user) -> Q:
     j = jurisdiction_for(user=user)
-    return (
-        subtree_q("territory_path", _case_paths(j))
-        | Q(department__in=Department.objects.filter(members=user, active=True).values("pk"))
-        | Q(assignee=user)
-        | Q(reporter=user)
+    reach = subtree_q("territory_path", _case_paths(j)) | Q(assignee=user) | Q(reporter=user)
+    # The user's departments as values, not a subquery: inside the OR a subquery stops the
+    # planner from combining the indexes, and the list's count scanned every case
+    # (bench/cases.py; cases/tests/test_selectors_plan.py).
+    departments = list(
+        Department.objects.filter(members=user, active=True).values_list("pk", flat=True)
     )
+    if departments:
+        reach |= Q(department__in=departments)
+    return reach
 
 
 def visible_cases(*, user):
