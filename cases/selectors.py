@@ -449,50 +449,44 @@ def key_digest(key: str) -> str:
 
 _INDICATOR_ACTIONS = ["report", "dispatch", "escalate", "handle", "verify", "rework", "rate"]
 
+# The events of the period in the unit's subtree, summed per child in one pass. `late`: the
+# handle's run (started by the event just before it) has a red card due before the handle;
+# `red_before`: the verified case earned a red card on a step up to its verification. Both are
+# probes of the card table's unique index, made only for the handle and verify rows. The
+# working seconds W(t) of an instant (cases.indicators.WorkingTable) are read from two arrays
+# indexed by its local day (constants of the statement: no join, no subquery) plus the office
+# seconds of that day up to its time.
 _INDICATORS_SQL = """
-WITH ev AS (
-    SELECT {key} AS k, e.action, e.seq, e.case_id, e.at, e.fields, c.created_at
-      FROM cases_caseevent e
-      JOIN cases_case c ON c.id = e.case_id
-     WHERE e.at >= %(lo)s AND e.at < %(hi)s
-       AND e.action = ANY(%(actions)s)
-       AND (c.territory_path = %(path)s OR c.territory_path LIKE %(below)s)
-), handled AS (
-    SELECT ev.k, ev.case_id, ev.at, ev.created_at,
-           EXISTS (
-               SELECT 1
-                 FROM cases_caseevent p
-                 JOIN cases_card r ON r.case_id = p.case_id AND r.step_started_at = p.at
-                WHERE p.case_id = ev.case_id AND p.seq = ev.seq - 1
-                  AND r.colour = 'red' AND r.step = 'handle' AND r.at < ev.at
-           ) AS late
-      FROM ev
-     WHERE ev.action = 'handle'
-)
-SELECT k, 'e' AS part,
-       count(*) FILTER (WHERE action = 'report'),
-       count(*) FILTER (WHERE action IN ('dispatch', 'escalate') AND seq = 2),
-       count(*) FILTER (WHERE action = 'dispatch'),
-       count(*) FILTER (WHERE action = 'verify'),
-       count(*) FILTER (WHERE action = 'verify' AND NOT EXISTS (
+SELECT {key} AS k, 'e' AS part,
+       count(*) FILTER (WHERE e.action = 'report'),
+       count(*) FILTER (WHERE e.action IN ('dispatch', 'escalate') AND e.seq = 2),
+       count(*) FILTER (WHERE e.action = 'dispatch'),
+       count(*) FILTER (WHERE e.action = 'handle'),
+       count(*) FILTER (WHERE e.action = 'handle' AND NOT EXISTS (
+           SELECT 1
+             FROM cases_caseevent p
+             JOIN cases_card r ON r.case_id = p.case_id AND r.step_started_at = p.at
+            WHERE p.case_id = e.case_id AND p.seq = e.seq - 1
+              AND r.colour = 'red' AND r.step = 'handle' AND r.at < e.at)),
+       count(*) FILTER (WHERE e.action = 'verify'),
+       count(*) FILTER (WHERE e.action = 'verify' AND NOT EXISTS (
            SELECT 1 FROM cases_card r
-            WHERE r.case_id = ev.case_id AND r.colour = 'red' AND r.step <> 'publish'
-              AND r.at < ev.at)),
-       count(*) FILTER (WHERE action = 'rework'),
-       count(*) FILTER (WHERE action = 'rate'),
-       coalesce(sum((fields ->> 'rating')::int) FILTER (WHERE action = 'rate'), 0),
-       0.0::float8
-  FROM ev
- GROUP BY k
-UNION ALL
-SELECT k, 'h', count(*), count(*) FILTER (WHERE NOT late), 0, 0, 0, 0, 0, 0,
-       coalesce(sum({w_at} - {w_created}), 0)::float8
-  FROM handled
- GROUP BY k
+            WHERE r.case_id = e.case_id AND r.colour = 'red' AND r.step <> 'publish'
+              AND r.at < e.at)),
+       count(*) FILTER (WHERE e.action = 'rework'),
+       count(*) FILTER (WHERE e.action = 'rate'),
+       coalesce(sum((e.fields ->> 'rating')::int) FILTER (WHERE e.action = 'rate'), 0),
+       coalesce(sum({w_at} - {w_created}) FILTER (WHERE e.action = 'handle'), 0)::float8
+  FROM cases_caseevent e
+  JOIN cases_case c ON c.id = e.case_id
+ WHERE e.at >= %(lo)s AND e.at < %(hi)s
+   AND e.action = ANY(%(actions)s)
+   AND (c.territory_path = %(path)s OR c.territory_path LIKE %(below)s)
+ GROUP BY 1
 UNION ALL
 SELECT {card_key}, 'c',
        count(*) FILTER (WHERE colour = 'red'), count(*) FILTER (WHERE colour = 'yellow'),
-       0, 0, 0, 0, 0, 0, 0.0::float8
+       0, 0, 0, 0, 0, 0, 0, 0, 0.0::float8
   FROM cases_card
  WHERE at >= %(lo)s AND at < %(hi)s
    AND (territory_path = %(path)s OR territory_path LIKE %(below)s)
@@ -500,24 +494,20 @@ SELECT {card_key}, 'c',
 """
 
 
+def _local(instant: str) -> str:
+    return f"({instant} AT TIME ZONE %(tz)s)"
+
+
 def _working_seconds_sql(instant: str, table) -> str:
-    """W(instant) of cases.indicators.WorkingTable in SQL: the working seconds before its local
-    day (an index into the %(before)s array) plus the office seconds of that day up to its time,
-    capped by the day's total (nothing on a day off). Office periods are integers of the
-    calendar's settings, written into the statement."""
-    local = f"({instant} AT TIME ZONE %(tz)s)"
-    day = f"least(greatest(({local})::date - %(first)s::date, 0), %(ndays)s - 1) + 1"
+    """W(instant): the working seconds before its local day, plus the office seconds of that
+    day up to its time of day capped by the day's own (0 on a day off). The office periods are
+    integers of the calendar's settings, written into the statement; the instant lies within
+    the table (the caller clamps it)."""
+    local = _local(instant)
+    i = f"(({local})::date - %(first)s::date + 1)"
     tod = f"extract(epoch FROM ({local})::time)"
-    clamp = (
-        f"CASE WHEN ({local})::date < %(first)s::date THEN 0 "
-        f"WHEN ({local})::date > %(last)s::date THEN 86400 ELSE {tod} END"
-    )
-    office = " + ".join(f"greatest(0, least(t.tod, {int(c)}) - {int(o)})" for o, c in table.office)
-    return (
-        f"(SELECT t.b0 + least({office}, t.b1 - t.b0) FROM (SELECT "
-        f"(%(before)s::float8[])[{day}] AS b0, (%(before)s::float8[])[{day} + 1] AS b1, "
-        f"{clamp} AS tod) t)"
-    )
+    office = " + ".join(f"greatest(0, least({tod}, {int(c)}) - {int(o)})" for o, c in table.office)
+    return f"((%(before)s::float8[])[{i}] + least({office}, (%(work)s::float8[])[{i}]))"
 
 
 def may_see_indicators(*, user) -> bool:
@@ -539,9 +529,13 @@ def indicator_unit_for(*, user, unit_code=None) -> Unit:
     if not may_see_indicators(user=user):
         raise Http404("no indicators in your reach")
     if unit_code in (None, ""):
-        if not j.division_paths:
-            raise IndicatorError([Problem("unit", "required: a territory code")])
-        unit_code = sorted(j.division_paths, key=len)[0].rsplit("/", 1)[-1]
+        if j.division_paths:
+            unit_code = sorted(j.division_paths, key=len)[0].rsplit("/", 1)[-1]
+        else:  # a superuser with no unit of their own: the first top of the tree
+            top = Unit.objects.current().filter(parent_code="").order_by("code").first()
+            if top is None:
+                raise IndicatorError([Problem("unit", "required: a territory code")])
+            unit_code = top.code
     if not isinstance(unit_code, str) or not unit_code.isdigit() or len(unit_code) > 17:
         raise IndicatorError([Problem("unit", f"a territory code (digits), not {unit_code!r}")])
     unit = (
@@ -557,6 +551,41 @@ def indicator_unit_for(*, user, unit_code=None) -> Unit:
     return unit
 
 
+def indicator_statement(*, unit: Unit, period, by_child: bool) -> tuple[str, dict]:
+    """The one statement of case_indicators and its parameters (for EXPLAIN and the bench):
+    rows (child code, part, sums in the order of _PARTS[part])."""
+    from . import indicators
+
+    p = period
+    table = indicators.table_for(working_calendar(), p)
+    lo, hi = p.instants()
+    key = f"split_part(substr(c.territory_path, {len(unit.path) + 2}), '/', 1)"
+    card_key = f"split_part(substr(territory_path, {len(unit.path) + 2}), '/', 1)"
+    if not by_child:
+        key = card_key = "''"
+    # Reports before the table's first day count from it (indicators.HOURS_LOOKBACK_DAYS).
+    created = "greatest(c.created_at, %(floor)s)"
+    sql = _INDICATORS_SQL.format(
+        key=key,
+        card_key=card_key,
+        w_at=_working_seconds_sql("e.at", table),
+        w_created=_working_seconds_sql(created, table),
+    )
+    params = {
+        "lo": lo,
+        "hi": hi,
+        "actions": _INDICATOR_ACTIONS,
+        "path": unit.path,
+        "below": _like_prefix(unit.path) + "/%",
+        "tz": str(table.tz),
+        "floor": datetime.datetime.combine(table.first, datetime.time(), table.tz),
+        "first": table.first,
+        "before": list(table.before[:-1]),
+        "work": [b - a for a, b in zip(table.before, table.before[1:], strict=False)],
+    }
+    return sql, params
+
+
 def case_indicators(*, user, unit_code, start, end, by_child=False):
     """The indicators (cases.indicators) of a unit over the period from `start` to `end`
     (dates, inclusive), as a list of IndicatorRow: the unit first, then with `by_child` one row
@@ -567,31 +596,7 @@ def case_indicators(*, user, unit_code, start, end, by_child=False):
 
     unit = indicator_unit_for(user=user, unit_code=unit_code)
     p = indicators.period(start, end)
-    calendar = working_calendar()
-    table = indicators.table_for(calendar, p)
-    lo, hi = p.instants()
-    key = f"split_part(substr(c.territory_path, {len(unit.path) + 2}), '/', 1)"
-    card_key = f"split_part(substr(territory_path, {len(unit.path) + 2}), '/', 1)"
-    if not by_child:
-        key = card_key = "''"
-    sql = _INDICATORS_SQL.format(
-        key=key,
-        card_key=card_key,
-        w_at=_working_seconds_sql("handled.at", table),
-        w_created=_working_seconds_sql("handled.created_at", table),
-    )
-    params = {
-        "lo": lo,
-        "hi": hi,
-        "actions": _INDICATOR_ACTIONS,
-        "path": unit.path,
-        "below": _like_prefix(unit.path) + "/%",
-        "tz": str(table.tz),
-        "first": table.first,
-        "last": table.last,
-        "ndays": len(table.before) - 1,
-        "before": list(table.before),
-    }
+    sql, params = indicator_statement(unit=unit, period=p, by_child=by_child)
     sums: dict[str, dict[str, float]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -641,15 +646,16 @@ _PARTS = {
         "reported",
         "registered",
         "dispatched",
+        "handled",
+        "handled_on_time",
         "closed",
         "closed_on_time",
         "rework",
         "rated",
         "rating_sum",
-        "",
+        "handling_seconds",
     ),
-    "h": ("handled", "handled_on_time", "", "", "", "", "", "", "handling_seconds"),
-    "c": ("overdue", "yellow", "", "", "", "", "", "", ""),
+    "c": ("overdue", "yellow", "", "", "", "", "", "", "", "", ""),
 }
 
 

@@ -15,10 +15,10 @@ pytestmark = pytest.mark.django_db
 NAVIGATION = {
     # A superuser may open /field/ but patrols nothing: it is not offered (until it can page
     # through every grid of the county, issue 12 §4).
-    "admin": {"/map/", "/planner/", "/api/docs/", "/admin/"},
-    "commander": {"/map/", "/planner/", "/api/docs/"},
-    "township_commander": {"/map/", "/planner/", "/api/docs/"},
-    "village_officer": {"/map/", "/planner/", "/api/docs/"},
+    "admin": {"/map/", "/planner/", "/api/docs/", "/admin/", "/cases/indicators/"},
+    "commander": {"/map/", "/planner/", "/api/docs/", "/cases/indicators/"},
+    "township_commander": {"/map/", "/planner/", "/api/docs/", "/cases/indicators/"},
+    "village_officer": {"/map/", "/planner/", "/api/docs/", "/cases/indicators/"},
     "grid_chief": {"/map/", "/field/", "/api/docs/"},
     "grid_worker": {"/map/", "/field/", "/api/docs/"},
     "microgrid_worker": {"/map/", "/field/", "/api/docs/"},

@@ -231,3 +231,29 @@ def test_case_endpoints_need_a_login(territory, role):
     assert client.get(reverse("api-case", args=[1])).status_code == 403
     assert client.post(reverse("api-case-act", args=[1]), {}, format="json").status_code == 403
     assert client.post(reverse("api-hotline-cases"), {}, format="json").status_code == 401
+
+
+# --- case indicators: the station and the centre, each over its own subtree -------------------
+INDICATORS_OWN = {
+    "commander": "411381",
+    "township_commander": "411381001",
+    "village_officer": "411381001001",
+}
+
+
+@pytest.mark.parametrize("role", [*ROLES, "anonymous"])
+def test_case_indicators_are_scoped(territory, api, client, role):
+    period = {"start": "2026-12-01", "end": "2026-12-07"}
+    user = territory.users.get(role)
+    api_client = api(user)
+    if user is not None:
+        client.force_login(user)
+    own = INDICATORS_OWN.get(role)
+    for name in ("api-case-indicators", "api-case-indicators-xlsx", "api-case-indicators-csv"):
+        for code in ("411381", "411381001", "411381001001", "411381101"):
+            status = api_client.get(reverse(name), period | {"unit": code}).status_code
+            # Other roles (and no login): 403 wherever; the station and the centre: 404 outside.
+            expected = 403 if own is None else 200 if code.startswith(own) else 404
+            assert status == expected, (role, name, code)
+    page = client.get(reverse("case-indicators"), {"period": "this_week"}).status_code
+    assert page == (302 if role == "anonymous" else 200 if own else 403), role

@@ -82,3 +82,9 @@ def test_the_nav_links_the_page_for_station_and_centre_only(story, client):  # n
     for who, shown in (("commander", True), ("village_officer", True), ("grid_worker", False)):
         client.force_login(story.users[who])
         assert (link in client.get(reverse("map")).content.decode()) == shown, who
+
+
+def test_a_superuser_starts_from_the_top_of_the_tree(story, client):  # noqa: F811
+    response = page(client, story, "admin", **CUSTOM)
+    assert response.status_code == 200 and response.context["unit"].code == "411381"
+    assert [r[0][1] for r in response.context["table"]] == ["411381", "411381001", "411381101"]

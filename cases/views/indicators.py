@@ -82,8 +82,9 @@ def indicators_page(request):
             "unit": unit,
             "span": span,
             "choice": choice,
-            "start": request.GET.get("start") or (span.start.isoformat() if span else ""),
-            "end": request.GET.get("end") or (span.end.isoformat() if span else ""),
+            # The days the table shows (a preset's, or those typed in, even when refused).
+            "start": span.start.isoformat() if span else request.GET.get("start", ""),
+            "end": span.end.isoformat() if span else request.GET.get("end", ""),
             "columns": COLUMNS,
             "period_choices": PERIOD_CHOICES,
             "table": table,
