@@ -153,9 +153,10 @@ def cases_for_user(*, user):
     """The cases a user may see, with what a list shows (item, grid, assignee, department)."""
     return (
         visible_cases(user=user)
-        .select_related(
-            "item", "item__parent", "grid", "micro_grid", "assignee", "department", "reporter"
-        )
+        # Not the reporter (no list shows them): each relation joined here multiplies the
+        # planner's work, and at eight relations planning took longer than the query itself
+        # (bench/cases.py).
+        .select_related("item", "item__parent", "grid", "micro_grid", "assignee", "department")
         .defer("grid__boundary", "micro_grid__boundary")
     )
 
