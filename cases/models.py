@@ -467,6 +467,9 @@ class Case(Versioned):
             models.Index(fields=["item", "-created_at"], name="case_item_recent"),
             models.Index(fields=["reporter", "-created_at"], name="case_reporter_recent"),
             models.Index(fields=["assignee"], name="case_assignee"),
+            # The case list's order (newest first): a page walks it instead of sorting every
+            # case in reach (bench/cases.py, migration 0007).
+            models.Index(fields=["-created_at", "-id"], name="case_recent"),
         ]
 
     def __str__(self):

@@ -131,12 +131,16 @@ def _case_paths(j) -> tuple[str, ...]:
 
 def _reach(user) -> Q:
     j = jurisdiction_for(user=user)
-    return (
-        subtree_q("territory_path", _case_paths(j))
-        | Q(department__in=Department.objects.filter(members=user, active=True).values("pk"))
-        | Q(assignee=user)
-        | Q(reporter=user)
+    reach = subtree_q("territory_path", _case_paths(j)) | Q(assignee=user) | Q(reporter=user)
+    # The user's departments as values, not a subquery: inside the OR a subquery stops the
+    # planner from combining the indexes, and the list's count scanned every case
+    # (bench/cases.py; cases/tests/test_selectors_plan.py).
+    departments = list(
+        Department.objects.filter(members=user, active=True).values_list("pk", flat=True)
     )
+    if departments:
+        reach |= Q(department__in=departments)
+    return reach
 
 
 def visible_cases(*, user):
@@ -152,9 +156,10 @@ def cases_for_user(*, user):
     """The cases a user may see, with what a list shows (item, grid, assignee, department)."""
     return (
         visible_cases(user=user)
-        .select_related(
-            "item", "item__parent", "grid", "micro_grid", "assignee", "department", "reporter"
-        )
+        # Not the reporter (no list shows them): each relation joined here multiplies the
+        # planner's work, and at eight relations planning took longer than the query itself
+        # (bench/cases.py).
+        .select_related("item", "item__parent", "grid", "micro_grid", "assignee", "department")
         .defer("grid__boundary", "micro_grid__boundary")
     )
 
