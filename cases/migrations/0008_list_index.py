@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0005_cards")]
+    dependencies = [("cases", "0007_description_4000")]
 
     operations = [
         migrations.AddIndex(
