@@ -22,6 +22,7 @@ urlpatterns = [
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("basemap.urls")),  # /tiles/{z}/{x}/{y}.mvt
     path("", include("core.urls")),  # /healthz and the API root /api/
     path("api/", include("territory.api.urls")),
     path("api/", include("microgrids.urls")),

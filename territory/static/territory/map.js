@@ -4,10 +4,8 @@
   "use strict";
   const config = JSON.parse(document.getElementById("map-config").textContent);
   const text = JSON.parse(document.getElementById("map-text").textContent);
-  const map = L.map("map", { zoomControl: true, attributionControl: !!config.basemapUrl });
-  if (config.basemapUrl) {
-    L.tileLayer(config.basemapUrl, { attribution: config.basemapAttribution, maxZoom: 19 }).addTo(map);
-  }
+  const map = L.map("map", { zoomControl: true });
+  WanggeBasemap.add(map, config);
   map.setView([32.68, 112.09], 9);
 
   const palette = { county: "#b3261e", township: "#d35400", village: "#1f6fb2", grid: "#2e7d32", microgrid: "#6a1b9a" };

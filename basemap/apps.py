@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class BasemapConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "basemap"
+    verbose_name = "Basemap"
