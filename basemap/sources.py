@@ -69,14 +69,15 @@ class PMTiles:
 
         self.file = path.open("rb")
         self.reader = Reader(MmapSource(self.file))
-        self.reader.header()  # fails now if the file is not a PMTiles archive
+        compression = self.reader.header()["tile_compression"]  # fails now if not a PMTiles
+        self.encoding = {"GZIP": "gzip", "BROTLI": "br", "ZSTD": "zstd"}.get(compression.name)
 
     def __call__(self, z, x, y):
         data = self.reader.get(z, x, y)
         if not data:
             return None
         data = bytes(data)
-        return data, _encoding(data)
+        return data, self.encoding or _encoding(data)
 
 
 @cache

@@ -37,7 +37,7 @@
     const line = (options) => new P.LineSymbolizer(Object.assign({ lineCap: "round", lineJoin: "round" }, options));
     return [
       { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: "#eef0d5" }), filter: kind("farmland", "meadow", "orchard") },
-      { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: "#e6e1da" }), filter: kind("residential") },
+      { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: "#ebe7e1" }), filter: kind("residential") },
       { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: "#ead7d2" }), filter: kind("commercial", "retail") },
       { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: "#e9dfe6" }), filter: kind("industrial") },
       { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: "#c8e3b2" }), filter: kind("park", "grass", "wood", "forest", "cemetery") },
