@@ -3,7 +3,7 @@ ST_AsMVTGeom and encoded with ST_AsMVT, the layers' bytes concatenated (a valid 
 a sequence of layers).
 
 What a tile carries depends on its zoom, so that a county-wide tile stays small: the main roads
-from z8, the town streets from z12, lanes and footpaths from z14, buildings from z14, points
+from z8, the town streets from z13, lanes and footpaths from z14, buildings from z14, points
 of interest from z15. Lines and areas are simplified to about a quarter of a screen pixel before
 they are cut, and each layer takes at most MAX_FEATURES features (the biggest first for areas)
 so that no tile can grow without bound."""
@@ -22,7 +22,7 @@ ROAD_MIN_ZOOM = {
     "secondary": 10,
     "tertiary": 11,
 }
-# Everything else (residential, unclassified, living_street...) from 12; these from 14.
+# Everything else (residential, unclassified, living_street...) from 13; these from 14.
 ROAD_LATE = ("service", "track", "footway", "path", "cycleway", "steps", "pedestrian")
 PLACE_MIN_ZOOM = {"city": 6, "town": 8, "suburb": 10, "village": 11}  # others (hamlet...) 13
 
@@ -40,7 +40,7 @@ LAYERS = [
         + " ".join(f"WHEN '{k}' THEN {z}" for k, z in ROAD_MIN_ZOOM.items())
         + " WHEN "
         + " WHEN ".join(f"'{k}' THEN 14" for k in ROAD_LATE)
-        + " ELSE 12 END) <= %(z)s",
+        + " ELSE 13 END) <= %(z)s",
     ),
     ("buildings", "basemap_building", "kind, name", 14, "TRUE"),
     (

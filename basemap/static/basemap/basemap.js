@@ -41,9 +41,10 @@
       { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: "#ead7d2" }), filter: kind("commercial", "retail") },
       { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: "#e9dfe6" }), filter: kind("industrial") },
       { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: "#c8e3b2" }), filter: kind("park", "grass", "wood", "forest", "cemetery") },
-      { dataLayer: "water", symbolizer: new P.PolygonSymbolizer({ fill: "#aad3df" }) },
-      { dataLayer: "water", symbolizer: line({ color: "#aad3df", width: width([[7, 1], [12, 3], [15, 8], [18, 20]]) }), filter: kind("river", "canal") },
-      { dataLayer: "water", symbolizer: line({ color: "#aad3df", width: width([[12, 0.5], [16, 3]]) }), filter: not("river", "canal") },
+      // Lakes and riverbanks only: a canvas fill of a river's line would close it into a crescent.
+      { dataLayer: "water", symbolizer: new P.PolygonSymbolizer({ fill: "#aad3df" }), filter: (z, f) => f.geomType === P.GeomType.Polygon },
+      { dataLayer: "water", symbolizer: line({ color: "#aad3df", width: width([[7, 1], [12, 3], [15, 8], [18, 20]]) }), filter: (z, f) => f.geomType === P.GeomType.Line && kind("river", "canal")(z, f) },
+      { dataLayer: "water", symbolizer: line({ color: "#aad3df", width: width([[12, 0.5], [16, 3]]) }), filter: (z, f) => f.geomType === P.GeomType.Line && not("river", "canal")(z, f) },
       { dataLayer: "buildings", symbolizer: new P.PolygonSymbolizer({ fill: "#d9d0c9", stroke: "#bfb2a6", width: 0.8 }) },
       { dataLayer: "roads", symbolizer: line({ color: "#fa8072", width: 1.2, dash: [3, 2] }), filter: kind(...PATHS) },
       { dataLayer: "roads", symbolizer: line({ color: "#c3bcb3", width: casing(minorW) }), filter: not(...MINOR_NOT), minzoom: 14 },
