@@ -90,8 +90,16 @@ _SQL = [
        WHERE c.level IN ('grid', 'village', 'township') AND NOT (c.urban AND p.urban)
          AND NOT ST_Equals(c.geom, p.geom)""",
     # Fresh rows: without statistics the nearest-road and clearance probes below scan instead
-    # of using the spatial index.
+    # of using the spatial index. (Those probes look at every area's roads and buildings, not
+    # the demo's alone: a filter on `area` would make the planner leave the spatial index, and
+    # an imported street is a street to keep clear of too.)
     "ANALYZE basemap_road",
+    # Roads cut into pieces of at most 100 m for the nearest-road probe: the index holds a
+    # road's bounding box, and a street across the whole town has a box as big as the town.
+    """CREATE TEMP TABLE demo_road_piece ON COMMIT DROP AS
+       SELECT (ST_DumpSegments(ST_Segmentize(geom, 100 * %(k)s))).geom AS geom FROM basemap_road""",
+    "CREATE INDEX ON demo_road_piece USING gist (geom)",
+    "ANALYZE demo_road_piece",
     # Address points: the households at one point are one building's flats.
     """CREATE TEMP TABLE demo_spot ON COMMIT DROP AS
        SELECT ST_Transform(location, 3857) AS geom, count(*) AS flats
@@ -106,8 +114,8 @@ _SQL = [
        FROM demo_spot s,
             LATERAL (SELECT q.geom <-> s.geom AS d FROM demo_spot q
                      ORDER BY q.geom <-> s.geom LIMIT 1 OFFSET 1) AS near,
-            LATERAL (SELECT r.geom <-> s.geom AS d FROM basemap_road r
-                     WHERE r.area = %(area)s ORDER BY r.geom <-> s.geom LIMIT 1) AS road,
+            LATERAL (SELECT r.geom <-> s.geom AS d FROM demo_road_piece r
+                     ORDER BY r.geom <-> s.geom LIMIT 1) AS road,
             LATERAL (SELECT CASE WHEN s.flats > 1 THEN LEAST(10 + 1.0 * s.flats, 30) * %(k)s
                                  ELSE 6 * %(k)s END AS hx,
                             CASE WHEN s.flats > 1 THEN 7 * %(k)s ELSE 5 * %(k)s END AS hy) AS size,
@@ -138,8 +146,8 @@ _SQL = [
                     ) AS slab
        WHERE u.geom IS NOT NULL
          AND abs(hashtext(cell.i || ',' || cell.j || ',' || c || ',' || r)) %% 6 <> 0
-         AND NOT EXISTS (SELECT 1 FROM basemap_building b WHERE b.area = %(area)s
-                         AND ST_DWithin(b.geom, slab.geom, 4 * %(k)s))""",
+         AND NOT EXISTS (SELECT 1 FROM basemap_building b
+                         WHERE ST_DWithin(b.geom, slab.geom, 4 * %(k)s))""",
     # Land use: the town, each hamlet's house plots, farmland everywhere else in the county.
     """INSERT INTO basemap_landuse (area, kind, name, geom)
        SELECT %(area)s, 'residential', '', ST_Multi(geom) FROM demo_urban WHERE geom IS NOT NULL
@@ -216,7 +224,7 @@ def demo_streets_create(*, county_code: str, urban_grid_codes: list[str] | None 
     }
     with connection.cursor() as cursor:
         # A second run in one transaction (a test; seed_demo after a failed one) starts clean.
-        cursor.execute("DROP TABLE IF EXISTS demo_urban, demo_centre, demo_spot")
+        cursor.execute("DROP TABLE IF EXISTS demo_urban, demo_centre, demo_spot, demo_road_piece")
         for table in TABLES:
             cursor.execute(f"DELETE FROM {table} WHERE area = %s", [AREA])
         for statement in _SQL:
