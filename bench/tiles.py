@@ -41,6 +41,7 @@ SPAN = 2  # a 5 x 5 block of tiles around each centre at each zoom
 
 
 def ensure_data():
+    call_command("migrate", verbosity=0)  # a bench database from before the basemap
     if not Unit.objects.filter(level="grid").exists():
         print("seeding the city-scale territory (once) ...", flush=True)
         call_command("seed_demo", "--scale", "city")
