@@ -101,7 +101,7 @@ def main():
     user, _ = get_user_model().objects.get_or_create(
         username="bench-tiles", defaults={"is_superuser": True}
     )
-    client = Client()
+    client = Client(SERVER_NAME="127.0.0.1")  # an allowed host of the local settings
     client.force_login(user)
     connection.close()
     db = settings.DATABASES["default"]
