@@ -33,7 +33,7 @@ bench: bootstrap
 		|| .venv/bin/pip install -q --require-hashes -r requirements/bench.txt
 	@export DJANGO_SETTINGS_MODULE=config.settings.local; \
 	scripts/with_db.sh --db wangge_bench bash -c '$(PY) bench/bench_database.py && $(PY) bench/assign_households.py && \
-		$(PY) bench/microgrids.py && $(PY) bench/routes.py && $(PY) bench/intake.py'
+		$(PY) bench/microgrids.py && $(PY) bench/routes.py && $(PY) bench/intake.py && $(PY) bench/tiles.py'
 	@export DJANGO_SETTINGS_MODULE=config.settings.local; \
 	scripts/with_db.sh --db wangge_cbench bash -c '$(PY) bench/bench_database.py && $(PY) bench/cases.py'
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("cases.page_urls")),
+    path("", include("basemap.urls")),  # /tiles/{z}/{x}/{y}.mvt
     path("", include("core.urls")),  # /healthz and the API root /api/
     path("api/", include("territory.api.urls")),
     path("api/", include("microgrids.urls")),

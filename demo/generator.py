@@ -373,8 +373,13 @@ def _households_in(grid: DemoUnit, n: int, rng):
         per = np.full(buildings, n // buildings)
         per[: n % buildings] += 1
         for b, ((x, y), count) in enumerate(zip(spots, per, strict=True)):
+            number = None
             for unit_no in range(count):
-                address = f"邓州市{road}{int(rng.integers(1, 400))}号{b + 1}栋{unit_no // 12 + 1}单元{(unit_no % 12) // 2 + 1}0{unit_no % 2 + 1}室"
+                # Drawn for every flat, as it always was (a seed keeps giving the same town),
+                # but the building's first draw is its street number: flats share an address.
+                drawn = int(rng.integers(1, 400))
+                number = number or drawn
+                address = f"邓州市{road}{number}号{b + 1}栋{unit_no // 12 + 1}单元{(unit_no % 12) // 2 + 1}0{unit_no % 2 + 1}室"
                 yield _household(x, y, address, rng)
     else:
         # One or two hamlets per villagers' group, ~60-120 m across, houses 1 per point.

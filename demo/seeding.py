@@ -18,6 +18,7 @@ from territory.services import boundaries_import, to_geos
 
 from . import generator
 from .departments import demo_departments_create
+from .streets import demo_streets_create
 
 DENGZHOU_FILE = (
     Path(settings.BASE_DIR) / "fixtures" / "boundaries" / "411381_dengzhou_gcj02.geojson"
@@ -119,12 +120,17 @@ def demo_seed(*, scale: str = "demo", seed: int = 411381, progress=None, counts=
                     )
                     households += 1
         cursor.execute("ANALYZE territory_household")
+    basemap = demo_streets_create(
+        county_code=county.code, urban_grid_codes=[g.code for g in grids if g.urban]
+    )
     by_level = {level: sum(1 for u in territory if u.level == level) for level in Level.ORDER}
     departments = demo_departments_create()
     return {
         "households": households,
         **{k: v for k, v in by_level.items() if v},
         "departments": departments,
+        "buildings": basemap["building"],
+        "roads": basemap["road"],
     }
 
 

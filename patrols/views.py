@@ -84,6 +84,8 @@ def service_worker(request):
             "leaflet/leaflet.css",
             "leaflet/leaflet.js",
             "vendor/gcoord/gcoord.global.prod.js",
+            "vendor/protomaps-leaflet/protomaps-leaflet.js",
+            "basemap/basemap.js",
             "wangge/site.css",
             "wangge/site.js",
             "patrols/field.js",

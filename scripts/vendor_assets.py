@@ -14,6 +14,9 @@ COPIES = [
     ("leaflet-draw/dist", "leaflet/draw"),
     # WGS84 <-> GCJ-02/BD-09 in the browser: a phone's GPS position on a Chinese basemap.
     ("gcoord/dist", "gcoord"),
+    # Vector tiles on a Leaflet map (the server's own basemap, basemap/static/basemap/basemap.js):
+    # canvas, no worker, no eval, so the strict CSP holds.
+    ("protomaps-leaflet/dist", "protomaps-leaflet"),
 ]
 
 

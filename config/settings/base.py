@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "notifications",
     "cases",
     "open311",
+    "basemap",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,9 @@ WANGGE_BASEMAP_ATTRIBUTION = env("WANGGE_BASEMAP_ATTRIBUTION", "")
 # CRS the basemap tiles are drawn in (gcj02 for AMap/Tencent-style tiles, wgs84 otherwise):
 # the map page converts geometries to it so boundaries sit on the right street.
 WANGGE_BASEMAP_CRS = env("WANGGE_BASEMAP_CRS", "wgs84")
+# An offline tile package (.mbtiles or .pmtiles of vector tiles, WGS84 web-Mercator grid) that
+# the server reads itself and serves at /tiles/{z}/{x}/{y}.mvt in place of its own tiles.
+WANGGE_BASEMAP_FILE = env("WANGGE_BASEMAP_FILE", "")
 
 LEAFLET_CONFIG = {
     "TILES": [("basemap", WANGGE_BASEMAP_URL, {"attribution": WANGGE_BASEMAP_ATTRIBUTION})]

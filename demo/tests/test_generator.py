@@ -111,3 +111,12 @@ def test_grid_names_are_unique_in_their_village_or_community():
         name.endswith("第十六网格")
         for name in by_parent[max(by_parent, key=lambda p: len(by_parent[p]))]
     )
+
+
+def test_the_flats_of_one_building_share_its_street_address():
+    grids = [u for u in small(3) if u.level == "grid" and u.urban][:3]
+    for _code, households in generator.build_households(grids, scale="demo", seed=3):
+        buildings = {}
+        for h in households:
+            buildings.setdefault((h.lon, h.lat), set()).add(h.address.split("栋")[0])
+        assert all(len(addresses) == 1 for addresses in buildings.values()), buildings

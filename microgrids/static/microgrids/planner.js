@@ -6,10 +6,8 @@
   const text = JSON.parse(document.getElementById("planner-text").textContent);
   const csrf = document.querySelector("meta[name=csrf-token]").content;
   const $ = (id) => document.getElementById(id);
-  const map = L.map("map", { attributionControl: !!config.basemapUrl });
-  if (config.basemapUrl) {
-    L.tileLayer(config.basemapUrl, { attribution: config.basemapAttribution, maxZoom: 19 }).addTo(map);
-  }
+  const map = L.map("map");
+  WanggeBasemap.add(map, config);
   map.setView([32.68, 112.09], 9);
   const colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
     "#7f7f7f", "#bcbd22", "#17becf"];

@@ -134,8 +134,8 @@
   }
   let unitShape = null; // the chosen grid's boundary, for the warning
 
-  const map = L.map("map", { attributionControl: !!config.basemapUrl });
-  if (config.basemapUrl) L.tileLayer(config.basemapUrl, { attribution: config.basemapAttribution, maxZoom: 19 }).addTo(map);
+  const map = L.map("map");
+  WanggeBasemap.add(map, config);
   map.setView([32.68, 112.09], 12);
   let unitLayer = null;
   let routeLayer = null;

@@ -4,7 +4,7 @@
   "use strict";
   const config = JSON.parse(document.getElementById("map-config").textContent);
   const text = JSON.parse(document.getElementById("map-text").textContent);
-  const map = L.map("map", { zoomControl: false, attributionControl: !!config.basemapUrl });
+  const map = L.map("map", { zoomControl: false });
   // Leaflet's own controls in the page's language.
   L.control.zoom({ zoomInTitle: text.zoomIn, zoomOutTitle: text.zoomOut }).addTo(map);
   const lang = document.documentElement.lang || "zh-hans";
@@ -12,9 +12,7 @@
   const number = new Intl.NumberFormat(lang).format; // thousands separators, everywhere
   // A unit's name in the page's language: the English name in English when there is one.
   const nameOf = (p) => (english && p.name_en) || p.name;
-  if (config.basemapUrl) {
-    L.tileLayer(config.basemapUrl, { attribution: config.basemapAttribution, maxZoom: 19 }).addTo(map);
-  }
+  WanggeBasemap.add(map, config);
   map.setView([32.68, 112.09], 9);
 
   const palette = { county: "#b3261e", township: "#d35400", village: "#1f6fb2", grid: "#2e7d32", microgrid: "#6a1b9a" };
