@@ -72,6 +72,8 @@
 
   function add(map, config) {
     L.control.scale({ metric: true, imperial: false, maxWidth: 120 }).addTo(map);
+    // The data's credit stays; Leaflet's own link goes: a 14 px link is no target for a finger.
+    if (map.attributionControl) map.attributionControl.setPrefix(false);
     if (config && config.basemapUrl) {
       return L.tileLayer(config.basemapUrl, { attribution: config.basemapAttribution, maxZoom: 19 }).addTo(map);
     }

@@ -8,10 +8,8 @@
   const list = document.getElementById("desk-cases");
   const errorBox = document.getElementById("desk-error");
   const mapElement = document.getElementById("map");
-  const map = L.map("map", { zoomControl: true, attributionControl: !!config.basemapUrl });
-  if (config.basemapUrl) {
-    L.tileLayer(config.basemapUrl, { attribution: config.basemapAttribution, maxZoom: 19 }).addTo(map);
-  }
+  const map = L.map("map", { zoomControl: true });
+  WanggeBasemap.add(map, config); // streets from the server (or the configured tiles), scale bar
   map.setView([32.68, 112.09], 9);
   const colours = { red: "#b3261e", yellow: "#c98a00", none: "#1f6fb2" };
   const FILTERS = ["status", "item", "grid", "card", "overdue", "page"];

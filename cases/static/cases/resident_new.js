@@ -33,10 +33,8 @@
   // The map draws in the basemap's CRS (config.crs: GCJ-02 for most Chinese tiles); the server
   // sent the grid and the home already in it, and the tapped point goes to the API with that
   // `crs`, so no position is converted here.
-  const map = L.map("request-map", { attributionControl: !!config.basemapUrl });
-  if (config.basemapUrl) {
-    L.tileLayer(config.basemapUrl, { attribution: config.basemapAttribution, maxZoom: 19 }).addTo(map);
-  }
+  const map = L.map("request-map", {});
+  WanggeBasemap.add(map, config); // streets from the server (or the configured tiles), scale bar
   let area = null;
   if (page.area && page.area.rings.length) {
     area = L.polygon(page.area.rings, { color: "#2e7d32", weight: 2, fillOpacity: 0.05, interactive: false }).addTo(map);
