@@ -173,6 +173,7 @@ def case_for_user(*, user, pk, now: datetime.datetime | None = None) -> Case:
     case = cases.filter(pk=pk).first() if _is_int(pk) else None
     if case is None:
         raise Http404("no such case in your reach")
+    case._seen_by = user.pk  # fetched within this user's reach: case_history need not ask again
     return case
 
 
@@ -185,9 +186,10 @@ def _is_int(value) -> bool:
 
 
 def case_history(*, user, case) -> list[CaseEvent]:
-    """The events of a case the user may see, in order (404 when they may not see the case)."""
-    case = case if visible_cases(user=user).filter(pk=case.pk).exists() else None
-    if case is None:
+    """The events of a case the user may see, in order (404 when they may not see the case).
+    A case this user got from case_for_user is in their reach already: not checked twice."""
+    seen = getattr(case, "_seen_by", None) == user.pk
+    if not seen and not visible_cases(user=user).filter(pk=case.pk).exists():
         raise Http404("no such case in your reach")
     return list(
         CaseEvent.objects.filter(case=case)

@@ -30,7 +30,7 @@ DRAWN = """() => {
 }"""
 
 
-def _open(browser, live_server, path, username, viewport):  # noqa: F811
+def _open(browser, live_server, path, username, viewport, drawn=200):  # noqa: F811
     page = browser.new_page(viewport=viewport)
     requests, tiles, errors = [], [], []
     page.on("request", lambda request: requests.append(request.url))
@@ -47,7 +47,7 @@ def _open(browser, live_server, path, username, viewport):  # noqa: F811
     page.click("button[type=submit]")
     page.wait_for_selector(".leaflet-control-scale-line")
     try:
-        page.wait_for_function(f"() => ({DRAWN})() > 200", timeout=120_000)
+        page.wait_for_function(f"() => ({DRAWN})() > {drawn}", timeout=120_000)
     except Exception:
         page.screenshot(path=SHOTS / "basemap-failed.png")
         raise
@@ -82,7 +82,10 @@ def test_the_maps_draw_the_town_with_a_scale_bar_offline(live_server, browser, n
     _check(requests, tiles, errors, live_server)
     page.close()
     # The county commander's map opens on the county: main roads, farmland, the river, names.
-    page, requests, tiles, errors = _open(browser, live_server, "/map/", "commander", viewport)
+    # At county zoom on a phone the lines are thin and few: fewer sampled pixels than a town.
+    page, requests, tiles, errors = _open(
+        browser, live_server, "/map/", "commander", viewport, drawn=60
+    )
     page.screenshot(path=SHOTS / f"basemap-map-{name}.png")
     _check(requests, tiles, errors, live_server)
     page.close()
