@@ -134,7 +134,7 @@ def test_rating_once_verified_and_shown_afterwards(territory, resident):
         {"case": case.pk, "version": case.version, "action": "rate", "rating": "9"},
         follow=True,
     )
-    assert "not done" in bad.content.decode()
+    assert "not done" in bad.content.decode().lower()
     after = resident.post(
         reverse("my-requests"),
         {"case": case.pk, "version": case.version, "action": "rate", "rating": "4", "note": "快"},
@@ -177,3 +177,20 @@ def test_the_nav_and_my_page_link_the_requests(territory, client):
     assert f'href="{reverse("request-new")}"' in html
     client.force_login(territory.users["grid_worker"])
     assert f'href="{reverse("my-requests")}"' not in client.get(reverse("map")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"case": "1", "version": "²", "action": "withdraw", "reason": "x"},  # isdigit, not int
+        {"case": "1", "version": "1", "action": "rate", "rating": "²"},
+        {"case": "x" * 50, "action": "withdraw"},
+        {"case": "1", "action": "withdraw", "reason": "x" * 5000},
+        {},
+    ],
+)
+def test_a_bad_form_body_changes_nothing_and_says_so(territory, resident, body):
+    response = resident.post(reverse("my-requests"), body, follow=True)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Unknown action" in text or "Not done" in text

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from rest_framework import serializers
 
 from core import coords
 from core.api_errors import ApiError
@@ -144,37 +145,46 @@ def _action_label(action: str) -> str:
     return flow.Action(action).label if action in flow.Action.values else action
 
 
+class ResidentActSerializer(serializers.Serializer):
+    """The body of a withdraw or rate form on "my requests" (like every body: a serializer)."""
+
+    action = serializers.ChoiceField(choices=[str(a) for a in RESIDENT_ACTIONS])
+    case = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=0, required=False, default=0)
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
 def _act(request):
     """Withdraw or rate one of the resident's own requests (the flow's `withdraw` and `rate`),
     then back to the list with what happened (PRG)."""
-    data = request.POST
-    action = data.get("action", "")
-    case_id = data.get("case", "")
-    if action not in {str(a) for a in RESIDENT_ACTIONS}:
-        messages.error(request, _("Unknown action."))
+    body = ResidentActSerializer(data=request.POST)
+    if not body.is_valid():
+        if "action" in body.errors:
+            messages.error(request, _("Unknown action."))
+        else:
+            why = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in body.errors.items())
+            messages.error(request, _("Not done (%(why)s).") % {"why": why})
         return redirect("my-requests")
-    case = (
-        selectors.requests_of(user=request.user)
-        .filter(pk=case_id if selectors._is_int(case_id) else None)
-        .first()
-    )
+    data = body.validated_data
+    action = data["action"]
+    case = selectors.requests_of(user=request.user).filter(pk=data["case"]).first()
     if case is None:
         messages.error(request, _("No such request of yours."))
         return redirect("my-requests")
     fields = {}
     if action == flow.Action.RATE:
-        rating = data.get("rating", "")
-        fields["rating"] = int(rating) if rating.isdigit() else None
-        fields["note"] = data.get("note", "")
+        fields["rating"] = data.get("rating")
+        fields["note"] = data["note"]
     else:
-        fields["reason"] = data.get("reason", "")
-    version = data.get("version", "")
+        fields["reason"] = data["reason"]
     try:
         services.case_act(
             user=request.user,
             case=case,
             action=action,
-            expected_version=int(version) if version.isdigit() else 0,
+            expected_version=data["version"],
             **fields,
         )
     except ApiError as exc:
