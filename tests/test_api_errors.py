@@ -298,3 +298,11 @@ def test_every_error_answer_has_the_one_body(
         assert where in problems, problems
     if status == 429:
         assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("tag", ['"²"', '"٣"', '"3x"', "3"])
+def test_an_if_match_python_cannot_read_as_a_number_is_refused_not_a_500(territory, api, tag):
+    answer = api(territory.users["village_officer"]).patch(
+        _household(territory), {"members": 7}, format="json", HTTP_IF_MATCH=tag
+    )
+    assert answer.status_code in (412, 428), answer.content

@@ -425,7 +425,12 @@ def _version_in_if_match(header: str) -> int | None:
     if len(tags) != 1:
         return None
     tag = tags[0].removeprefix("W/")
-    if len(tag) < 3 or tag[0] != '"' or tag[-1] != '"' or not tag[1:-1].isdigit():
+    if (
+        len(tag) < 3
+        or tag[0] != '"'
+        or tag[-1] != '"'
+        or not (tag[1:-1].isascii() and tag[1:-1].isdigit())
+    ):
         return None
     return int(tag[1:-1])
 
