@@ -19,11 +19,11 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from core import coords
+from core.pagination import CappedCountPagination
 from patrols import photos, uploads
 from territory.api.params import bool_param, refuse_large_upload
 from territory.api.params import crs_param as _crs
@@ -288,7 +288,7 @@ class DuplicateSerializer(serializers.Serializer):
 # --- views ---------------------------------------------------------------------------------------
 
 
-class CasePages(PageNumberPagination):
+class CasePages(CappedCountPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

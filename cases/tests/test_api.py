@@ -10,6 +10,7 @@ from django.urls import reverse
 from cases import services
 from cases.models import Case, Department
 from cases.selectors import display_name
+from core.pagination import CappedPaginator
 from core.tests.errors import refusal
 from patrols import services as patrol_services
 from patrols.models import IncidentCategory
@@ -226,3 +227,26 @@ def test_a_logged_in_user_is_no_hotline(territory, client):
     session = APIClient()
     session.force_login(territory.users["commander"])
     refusal(hotline(session), 401)
+
+
+def test_past_the_count_cap_the_list_says_so_and_its_pages_go_on(territory, api, monkeypatch):
+    monkeypatch.setattr(CappedPaginator, "count_cap", 3)
+    resident = api(territory.users["resident"])
+    made = [raise_case(resident).json()["id"] for _ in range(5)]
+    url = reverse("api-cases")
+    first = resident.get(url, {"page_size": 2}).json()
+    assert (first["count"], first["count_exact"]) == (3, False)
+    assert [c["id"] for c in first["results"]] == made[::-1][:2] and first["next"]
+    # Page 3 lies past the capped count's last page yet holds the oldest case, and no next.
+    last = resident.get(url, {"page_size": 2, "page": 3}).json()
+    assert [c["id"] for c in last["results"]] == [made[0]] and last["next"] is None
+    assert last["previous"]
+    refusal(resident.get(url, {"page_size": 2, "page": 4}), 404)
+    refusal(resident.get(url, {"page_size": 2, "page": "x"}), 404)
+    refusal(resident.get(url, {"page_size": 2, "page": "0"}), 404)
+    # Within the cap the count is exact and the pages end where it says.
+    narrow = resident.get(url, {"page_size": 2, "status": "published"}).json()
+    assert (narrow["count"], narrow["count_exact"]) == (0, True)
+    Case.objects.filter(pk__in=made[:2]).update(status="published")
+    two = resident.get(url, {"page_size": 2, "status": "published"}).json()
+    assert (two["count"], two["count_exact"], two["next"]) == (2, True, None)

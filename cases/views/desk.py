@@ -78,6 +78,7 @@ def desk_page(request):
                 "estimated": _("estimated"),
                 "count": _("%(count)s cases"),
                 "page": _("page %(page)s of %(pages)s"),
+                "page_open": _("page %(page)s"),
                 "english": english,
             },
         },

@@ -98,9 +98,14 @@
       return;
     }
     const page = Number(query.get("page") || "1");
+    // Past the server's count cap the total is "1,000+" and the last page unknown.
+    const shown = body.count.toLocaleString(text.english ? "en" : "zh-CN") + (body.count_exact === false ? "+" : "");
+    document.getElementById("desk-count").textContent = format(text.count, { count: shown });
     const pages = Math.max(1, Math.ceil(body.count / 50));
-    document.getElementById("desk-count").textContent = format(text.count, { count: body.count });
-    document.getElementById("desk-page").textContent = pages > 1 ? format(text.page, { page: page, pages: pages }) : "";
+    let pageText = "";
+    if (body.count_exact === false) pageText = format(text.page_open, { page: page });
+    else if (pages > 1) pageText = format(text.page, { page: page, pages: pages });
+    document.getElementById("desk-page").textContent = pageText;
     const prev = document.getElementById("desk-prev");
     const next = document.getElementById("desk-next");
     prev.hidden = !body.previous;
