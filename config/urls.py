@@ -29,7 +29,8 @@ urlpatterns = [
     path("api/", include("microgrids.urls")),
     path("api/", include("patrols.urls")),
     path("api/", include("cases.urls")),
-    path("", include("cases.page_urls")),
+    path("api/", include("command.urls")),
+    path("", include("command.page_urls")),
     path("open311/v2/", include("open311.urls")),  # GeoReport v2, its own formats and errors
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split: the start-up script comes from its own URL, so the CSP needs no inline script.

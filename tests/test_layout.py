@@ -17,6 +17,7 @@ APPS = [
     "patrols",
     "cases",
     "open311",
+    "command",
     "demo",
 ]
 # What each app's code (not its tests) may never import.
@@ -29,6 +30,7 @@ FORBIDDEN = {
         "patrols",
         "cases",
         "open311",
+        "command",
         "demo",
         "basemap",
     },
@@ -41,16 +43,19 @@ FORBIDDEN = {
         "patrols",
         "cases",
         "open311",
+        "command",
         "demo",
     },
-    "territory": {"notifications", "microgrids", "patrols", "cases", "open311", "demo"},
+    "territory": {"notifications", "microgrids", "patrols", "cases", "open311", "command", "demo"},
     # The outbox knows users and the phone mask (territory.privacy), never what it reports on.
-    "notifications": {"microgrids", "patrols", "cases", "open311", "demo"},
-    "microgrids": {"patrols", "cases", "open311", "demo"},
-    "patrols": {"microgrids", "cases", "open311", "demo"},
+    "notifications": {"microgrids", "patrols", "cases", "open311", "command", "demo"},
+    "microgrids": {"patrols", "cases", "open311", "command", "demo"},
+    "patrols": {"microgrids", "cases", "open311", "command", "demo"},
     # Open311 is a door onto the case flow, above it: the flow never knows which door.
-    "cases": {"open311", "demo"},
-    "open311": {"microgrids", "demo"},
+    "cases": {"open311", "command", "demo"},
+    "open311": {"microgrids", "command", "demo"},
+    # The command screen reads everything below it; only the demo sits beside it.
+    "command": {"demo"},
 }
 
 

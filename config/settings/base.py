@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "notifications",
     "cases",
     "open311",
+    "command",
     "basemap",
 ]
 

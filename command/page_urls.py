@@ -1,0 +1,3 @@
+"""The command screen's pages under /command/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The command screen's API under /api/command/."""
+
+urlpatterns: list = []
