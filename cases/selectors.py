@@ -129,15 +129,27 @@ def _case_paths(j) -> tuple[str, ...]:
     return tuple(sorted(set(j.division_paths) | set(j.patrol_paths)))
 
 
+def department_ids(*, user) -> list[int]:
+    """The active departments `user` is a member of, asked once per request: kept on the user
+    object as territory.selectors.jurisdiction_for keeps its answer."""
+    cached = getattr(user, "_wangge_case_departments", None)
+    if cached is None:
+        cached = list(
+            Department.objects.filter(members=user, active=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        user._wangge_case_departments = cached
+    return cached
+
+
 def _reach(user) -> Q:
     j = jurisdiction_for(user=user)
     reach = subtree_q("territory_path", _case_paths(j)) | Q(assignee=user) | Q(reporter=user)
     # The user's departments as values, not a subquery: inside the OR a subquery stops the
     # planner from combining the indexes, and the list's count scanned every case
     # (bench/cases.py; cases/tests/test_selectors_plan.py).
-    departments = list(
-        Department.objects.filter(members=user, active=True).values_list("pk", flat=True)
-    )
+    departments = department_ids(user=user)
     if departments:
         reach |= Q(department__in=departments)
     return reach
@@ -277,9 +289,7 @@ def contact_shown(*, user):
     j = jurisdiction_for(user=user)
     if j.everything:
         return lambda case: True
-    departments = set(
-        Department.objects.filter(members=user, active=True).values_list("pk", flat=True)
-    )
+    departments = set(department_ids(user=user))
 
     def shown(case) -> bool:
         return (
