@@ -51,6 +51,23 @@ class Infeasible(ValueError):
         super().__init__(f"{reason} {suggestion}")
 
 
+class BadInput(ValueError):
+    """The grid or its households cannot be divided as given (an empty boundary, a household
+    without a valid position or outside the grid): nothing is guessed, the caller is told.
+    `households` are the indices at fault; `describe` names them the caller's way (ids)."""
+
+    def __init__(self, reason: str, households=(), remedy: str = ""):
+        self.reason, self.households, self.remedy = reason, [int(i) for i in households], remedy
+        super().__init__(self.describe(lambda i: i + 1))
+
+    def describe(self, name) -> str:
+        if not self.households:
+            return f"{self.reason} {self.remedy}".strip()
+        shown = ", ".join(str(name(i)) for i in self.households[:5])
+        more = ", ..." if len(self.households) > 5 else ""
+        return f"{self.reason} (households {shown}{more}): {self.remedy}"
+
+
 class AdjustmentError(ValueError):
     """A planner's adjustment would break the partition (non-contiguous, empty, not adjacent)."""
 
@@ -192,9 +209,8 @@ def divide(
     `barriers` are lines micro-grids should not cross; `locked` are polygons (existing
     micro-grids) to keep as they are; `parts` forces the number of new micro-grids (a planner's
     split). Raises Infeasible when the bounds cannot be met, saying why and what would."""
-    grid = _as_area(shapely.make_valid(grid))
+    grid, xy = _checked(grid, xy)
     plane = _Plane(grid)
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     taken = np.zeros(len(xy), dtype=bool)
     result = Partition(parts=[], low=low, high=high)
     points = shapely.points(xy) if len(xy) else np.empty(0, dtype=object)
@@ -233,6 +249,36 @@ def divide(
     # Reading order (north to south, then west to east), locked parts where they fall.
     result.parts.sort(key=lambda p: (-round(p.geometry.centroid.y, 5), p.geometry.centroid.x))
     return result
+
+
+def _checked(grid, xy):
+    """The grid as an area and the households as an n x 2 array, or BadInput saying what is
+    wrong: a household outside the grid would otherwise land in some block and push it out of
+    bounds, and a NaN position would be counted where it is nowhere."""
+    if grid is None or grid.is_empty:
+        raise BadInput("the grid's boundary is empty.", remedy="Draw the grid before dividing it.")
+    grid = _as_area(shapely.make_valid(grid))
+    if grid.is_empty or grid.area <= 0:
+        raise BadInput(
+            "the grid's boundary encloses no area.", remedy="Redraw the grid before dividing it."
+        )
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    invalid = np.flatnonzero(~np.isfinite(xy).all(axis=1))
+    if len(invalid):
+        raise BadInput(
+            f"{len(invalid)} household(s) have no valid position",
+            invalid,
+            "correct their addresses first.",
+        )
+    if len(xy):
+        outside = np.flatnonzero(~shapely.covers(grid, shapely.points(xy)))
+        if len(outside):
+            raise BadInput(
+                f"{len(outside)} household(s) lie outside the grid",
+                outside,
+                "move them into the grid or correct the grid's boundary first.",
+            )
+    return grid, xy
 
 
 def _attach(result: Partition, region, plane):

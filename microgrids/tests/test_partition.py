@@ -1,5 +1,7 @@
 """The micro-grid engine and a planner's adjustments, without a database."""
 
+import re
+
 import numpy as np
 import pytest
 import shapely
@@ -243,3 +245,20 @@ def test_when_addresses_make_the_bounds_impossible_the_closest_bounds_are_propos
     assert "Closest feasible: 30-60 households" in caught.value.suggestion
     result = divide(GRID, xy, low=30, high=60)
     assert result.all_in_bounds
+
+
+@pytest.mark.parametrize(
+    "grid, xy, message",
+    [
+        (GRID, np.vstack([uniform(100), [[112.01, 32.602]]]), "1 household(s) lie outside"),
+        (GRID, np.vstack([uniform(100), [[112.001, np.nan]]]), "no valid position"),
+        (shapely.Polygon(), uniform(100), "boundary is empty"),
+        (shapely.Polygon([(112, 32.6), (112.001, 32.601), (112, 32.6)]), [], "encloses no area"),
+    ],
+)
+def test_bad_input_is_a_clear_error_not_a_guess(grid, xy, message):
+    with pytest.raises(partition.BadInput, match=re.escape(message)) as caught:
+        divide(grid, xy)
+    if len(xy) == 101:
+        assert caught.value.households == [100]
+        assert "(households 101)" in str(caught.value)
