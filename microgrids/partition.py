@@ -30,6 +30,8 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
+from . import exact
+
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQ = 111_320.0
 DIRECTIONS = 12
@@ -46,8 +48,11 @@ BALANCE_SLACK = 1.5
 class Infeasible(ValueError):
     """The bounds cannot be met; `reason` says why and `suggestion` what would work."""
 
-    def __init__(self, reason: str, suggestion: str):
+    def __init__(self, reason: str, suggestion: str, *, proved: bool = True, graph=None):
         self.reason, self.suggestion = reason, suggestion
+        # `proved`: no division exists (else none was found within the search's limit);
+        # `graph`: (weights, edges) of the addresses that failed, to look for nearest bounds.
+        self.proved, self.graph = proved, graph
         super().__init__(f"{reason} {suggestion}")
 
 
@@ -114,14 +119,20 @@ def feasible_part_counts(total: int, heaviest: int, low: int, high: int) -> rang
         )
     counts = range(math.ceil(total / high), total // low + 1)
     if not counts:
-        # The two nearest ways out: fewer, larger parts (raise the maximum) or more, smaller
-        # parts (lower the minimum).
-        fewer = max(1, total // low)
+        # The two nearest ways out, to the household: fewer, larger parts (raise the maximum)
+        # or more, smaller parts (lower the minimum). Fewer than `low` households leave only
+        # the second: no number of micro-grids of at least `low` holds them.
         more = math.ceil(total / high)
+        options = [f"{more} micro-grid(s) with the minimum lowered to {total // more}"]
+        fewer = total // low
+        if fewer >= 1:
+            options = [
+                f"{fewer} micro-grid(s) with the maximum raised to {math.ceil(total / fewer)}",
+                f"{more} with the minimum lowered to {total // more}",
+            ]
         raise Infeasible(
             f"{total} households cannot form micro-grids of {low}-{high}.",
-            f"Closest feasible: {fewer} micro-grid(s) with the maximum raised to "
-            f"{math.ceil(total / fewer)}, or {more} with the minimum lowered to {total // more}.",
+            f"Closest feasible: {', or '.join(options)}.",
         )
     return counts
 
@@ -299,27 +310,46 @@ def _attach(result: Partition, region, plane):
     )
 
 
-# Bounds tried, in order, when a grid cannot be divided within the planner's: the closest first.
-ALTERNATIVES = ((0, 5), (-5, 0), (-5, 5), (0, 10), (-10, 0), (-10, 10))
-
-
 def _with_alternative(exc, grid, xy, low, high, seed, barriers, locked) -> Infeasible:
-    """The same failure, with the closest bounds that do work (households at one address can
-    make 30-50 impossible: 21 buildings of 19 households cannot form groups of 30-50)."""
-    for dlow, dhigh in ALTERNATIVES:
-        a, b = max(1, low + dlow), high + dhigh
+    """The same failure, with the nearest bounds that do work, to the household: raising the
+    maximum, and lowering the minimum (households at one address can make 30-50 impossible:
+    21 buildings of 19 households cannot form groups of 30-50, while 30-57 can)."""
+    if exc.graph is None:
+        return exc
+    weights, edges = exc.graph
+    options, nearest = [], True
+    for side in ("high", "low"):
+        near = exact.nearest_bounds(weights, edges, low, high, side=side, seed=seed)
+        if near is None:
+            continue
         try:
             found = divide(
-                grid, xy, low=a, high=b, seed=seed, barriers=barriers, locked=locked, suggest=False
+                grid,
+                xy,
+                low=near.low,
+                high=near.high,
+                seed=seed,
+                barriers=barriers,
+                locked=locked,
+                suggest=False,
             )
         except Infeasible:
             continue
+        options.append(f"{near.low}-{near.high} households ({len(found.parts)} micro-grids)")
+        nearest &= near.nearest
+    if not options:
         return Infeasible(
-            f"no contiguous division into micro-grids of {low}-{high} households was found "
-            "(addresses holding many households leave too few ways to group them).",
-            f"Closest feasible: {a}-{b} households, {len(found.parts)} micro-grids.",
+            exc.reason,
+            "No bounds within 60 households of these work: adjust the grid by hand.",
+            proved=exc.proved,
+            graph=exc.graph,
         )
-    return exc
+    return Infeasible(
+        exc.reason,
+        f"{'Nearest bounds' if nearest else 'Bounds'} that work: {' or '.join(options)}.",
+        proved=exc.proved,
+        graph=exc.graph,
+    )
 
 
 def _split_block(region, ids, k, atoms, low, high, plane, rng, forced):
@@ -333,12 +363,42 @@ def _split_block(region, ids, k, atoms, low, high, plane, rng, forced):
         feasible_part_counts(total, int(atoms.weight[ids].max()), low, high),
         key=lambda c: (abs(total / c - target), c),
     )
-    for count in counts[:3]:
+    # Two counts by straight cuts (they give the most compact parts), then the exact search.
+    for count in counts[:2]:
         try:
             return _split(region, ids, count, atoms, low, high, plane, rng)
-        except Infeasible as exc:
-            failure = exc
-    raise failure
+        except Infeasible:
+            continue
+    return _exact_split(region, ids, counts, atoms, low, high, plane, rng)
+
+
+def _exact_split(region, ids, counts, atoms, low, high, plane, rng):
+    """When the straight cuts and the graph bisection fail, CP-SAT on the addresses' contiguity
+    graph (their Voronoi cells in the region) finds a division or proves there is none."""
+    ids = list(ids)
+    cells_m = _cells(plane.to_m(region), atoms.local[ids])
+    neighbours = _adjacency(cells_m)
+    weights = atoms.weight[ids].tolist()
+    edges = [(a, b) for a, near in enumerate(neighbours) for b in near if a < b]
+    found = exact.divide_graph(weights, edges, low, high, counts, seed=int(rng.integers(2**31)))
+    if found.status == "found":
+        cells = [_as_area(shapely.intersection(plane.to_deg(c), region)) for c in cells_m]
+        return _assemble(region, cells, ids, found.groups)
+    graph = (weights, edges)
+    if found.status == "infeasible":
+        why = exact.why_infeasible(weights, low, high) or (
+            f"no way to group these {len(ids)} addresses ({sum(weights)} households) into "
+            f"neighbouring micro-grids of {low}-{high} exists: every grouping was ruled out."
+        )
+        raise Infeasible(f"infeasible: {why}", "", graph=graph)
+    raise Infeasible(
+        f"none found: no division into micro-grids of {low}-{high} households was found "
+        f"within the exact search's limit ({found.seconds:g} work units, a few seconds); "
+        "one may still exist.",
+        "",
+        proved=False,
+        graph=graph,
+    )
 
 
 # --- blocks: locked areas and barriers ------------------------------------------------------
@@ -388,11 +448,30 @@ def _blocks(free, barriers, atoms, low, high, plane, notes, forced=None):
             blocks.append((region, [], 0))
             continue
         heaviest = int(atoms.weight[ids].max())
-        k = forced if forced is not None else best_part_count(w, heaviest, low, high)
+        try:
+            k = forced if forced is not None else best_part_count(w, heaviest, low, high)
+        except Infeasible as exc:
+            if len(groups) == 1:
+                raise
+            raise _for_piece(exc, region, w, plane) from exc
         blocks.append((region, ids, k))
     if forced is not None and len(blocks) != 1:
         raise Infeasible("the part holds households on both sides of a barrier.", "Merge first.")
     return blocks
+
+
+def _for_piece(exc: Infeasible, region, households: int, plane) -> Infeasible:
+    """The failure of one piece of the grid that touches no other (an enclave, an island):
+    named by where it is, so the planner sees which land cannot form micro-grids."""
+    centre = region.representative_point()
+    area = plane.to_m(region).area
+    return Infeasible(
+        f"the piece of the grid around {centre.x:.5f}, {centre.y:.5f} ({households} households, "
+        f"{area:,.0f} m²) touches no other part of it and cannot form micro-grids on its own: "
+        f"{exc.reason}",
+        f"For that piece: {exc.suggestion} Or give the piece to the grid around it, or "
+        "connect it to the rest of this grid.",
+    )
 
 
 def metric(geometries: list) -> list:
@@ -602,6 +681,11 @@ def _graph_split(region, ids, k, atoms, low, high, plane, rng):
     local_index = list(range(len(ids)))
     groups = _bisect(local_index, k, atoms.weight[ids], atoms.local[ids], neighbours, low, high)
     cells = [_as_area(shapely.intersection(plane.to_deg(c), region)) for c in cells_m]
+    return _assemble(region, cells, ids, groups)
+
+
+def _assemble(region, cells, ids, groups):
+    """[(geometry, atom ids)] of groups of cells (local indices), tiling the region."""
     out = []
     for group in groups:
         out.append(

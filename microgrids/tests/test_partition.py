@@ -242,7 +242,8 @@ def test_when_addresses_make_the_bounds_impossible_the_closest_bounds_are_propos
     xy = np.repeat(sites, 20, axis=0)
     with pytest.raises(Infeasible) as caught:
         divide(GRID, xy)
-    assert "Closest feasible: 30-60 households" in caught.value.suggestion
+    assert caught.value.proved
+    assert "Nearest bounds that work: 30-60 households" in caught.value.suggestion
     result = divide(GRID, xy, low=30, high=60)
     assert result.all_in_bounds
 
@@ -262,3 +263,54 @@ def test_bad_input_is_a_clear_error_not_a_guess(grid, xy, message):
     if len(xy) == 101:
         assert caught.value.households == [100]
         assert "(households 101)" in str(caught.value)
+
+
+def addresses(columns, rows, households, dx=0.001, dy=0.001):
+    return np.array(
+        [
+            [112.0005 + i * dx, 32.6005 + j * dy]
+            for i in range(columns)
+            for j in range(rows)
+            for _ in range(households)
+        ]
+    )
+
+
+def test_equal_addresses_that_pair_up_are_divided_not_called_infeasible():
+    grid = shapely.box(112.0, 32.6, 112.006, 32.604)
+    xy = addresses(6, 4, 17)  # 408 households: 12 contiguous pairs of 34
+    result = divide(grid, xy)
+    assert [p.households for p in result.parts] == [34] * 12
+    assert_tiles(result, grid, xy)
+
+
+def test_infeasible_only_when_proved_and_the_nearest_bounds_to_the_household():
+    grid = shapely.box(112.0, 32.6, 112.006, 32.004 + 0.6)
+    xy = addresses(5, 5, 17, dx=0.0012, dy=0.0007)  # 25 addresses: pairs cannot cover them
+    with pytest.raises(Infeasible) as caught:
+        divide(grid, xy)
+    assert caught.value.proved and str(caught.value).startswith("infeasible:")
+    assert "30-51 households (11 micro-grids)" in caught.value.suggestion
+    assert "17-50 households" in caught.value.suggestion
+    with pytest.raises(Infeasible, match="every address holds 17 households: no sum"):
+        divide(grid, xy, low=30, high=33)
+
+
+def test_too_few_households_are_told_to_lower_the_minimum_not_to_raise_the_maximum():
+    with pytest.raises(Infeasible) as caught:
+        feasible_part_counts(29, 1, 30, 50)
+    assert caught.value.suggestion == (
+        "Closest feasible: 1 micro-grid(s) with the minimum lowered to 29."
+    )
+
+
+def test_a_detached_piece_that_cannot_form_micro_grids_is_named_with_its_way_out():
+    main = shapely.box(112.0, 32.6, 112.004, 32.604)
+    enclave = shapely.box(112.006, 32.601, 112.0065, 32.6015)
+    xy = np.vstack([uniform(120), np.repeat([[112.0062, 32.6012]], 18, axis=0)])
+    xy[:120, 0] = 112.0 + (xy[:120, 0] - 112.0) * 0.8
+    with pytest.raises(Infeasible) as caught:
+        divide(shapely.MultiPolygon([main, enclave]), xy)
+    message = str(caught.value)
+    assert "the piece of the grid around 112.006" in message and "(18 households" in message
+    assert "minimum lowered to 18" in message and "give the piece to the grid around it" in message
