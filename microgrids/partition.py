@@ -16,7 +16,8 @@ Method, chosen after measuring the alternatives in bench/microgrids.py:
 4. When no straight cut keeps both pieces contiguous (donuts, combs), the region falls back to
    Voronoi cells of its addresses (clipped to it, so they tile it), their contiguity graph and
    a balanced graph bisection.
-Everything is deterministic: no step draws random numbers (`seed` only breaks exact ties).
+Everything is deterministic: the same input and `seed` give the same division; another seed
+turns the cut directions (and seeds the exact search), hence another division of like quality.
 
 Geometry stays in WGS84 lon/lat so the parts reuse the grid's own vertices and tile it
 exactly; directions, lengths and Polsby-Popper are measured in a local metric plane
@@ -172,6 +173,7 @@ class _Atoms:
     weight: np.ndarray  # households at each
     members: list[list[int]]  # household indices at each
     budget: int = 20  # alternative cuts the division may still try
+    turn: float = 0.0  # the cut directions' offset (radians): another seed, other cuts
 
 
 def _atoms(xy, plane) -> _Atoms:
@@ -243,14 +245,18 @@ def divide(
         )
     blocks = _blocks(free, barriers, atoms, low, high, plane, result.notes, forced=parts)
     rng = np.random.default_rng(seed)
+    # Seed 0 cuts along the 12 compass-aligned directions; another seed turns all of them by
+    # the same angle, which gives another division of the same quality ("try another").
+    atoms.turn = float(rng.uniform(0, math.pi / DIRECTIONS)) if seed else 0.0
     try:
         for region, ids, k in blocks:
             if not ids:
                 _attach(result, region, plane)
                 continue
-            for geometry, group in _split_block(
-                region, ids, k, atoms, low, high, plane, rng, parts
-            ):
+            divided = _split_block(region, ids, k, atoms, low, high, plane, rng, parts)
+            if parts is None:
+                divided = improve_worst(divided, atoms, low, high, plane)
+            for geometry, group in divided:
                 members = sorted(i for a in group for i in atoms.members[a])
                 result.parts.append(MicroGrid(geometry, members, plane.compactness(geometry)))
     except Infeasible as exc:
@@ -399,6 +405,59 @@ def _exact_split(region, ids, counts, atoms, low, high, plane, rng):
         proved=False,
         graph=graph,
     )
+
+
+# --- the worst part: re-cutting it with a neighbour -------------------------------------------
+
+# Parts scoring below this are re-cut with a neighbour; above it a part is compact enough
+# that the extra time (each pair tries some 50 straight cuts) buys nothing a planner sees.
+WORST_WANTED = 0.4
+IMPROVE_ROUNDS = 8
+# Cuts evaluated per block at most (each is a few shapely overlays): a bound on the time a
+# block with many poor parts may take, counted rather than timed so results stay the same.
+IMPROVE_CUTS = 240
+
+
+def improve_worst(divided, atoms, low, high, plane):
+    """Raise the lowest Polsby-Popper score of a block's parts: the worst part and one of its
+    neighbours are joined and cut again by the straight cut that maximises the lower of their
+    two scores, within the bounds. Each step raises that pair's minimum, so the block's
+    minimum never falls; a sliver beside a tower becomes two compact parts."""
+    divided = [(g, list(ids)) for g, ids in divided]
+    scores = [plane.compactness(g) for g, _ in divided]
+    tried = set()
+    budget = IMPROVE_CUTS
+    for _ in range(IMPROVE_ROUNDS):
+        if budget <= 0:
+            break
+        order = sorted(range(len(divided)), key=lambda i: scores[i])
+        worst = next((i for i in order if scores[i] < WORST_WANTED and i not in tried), None)
+        if worst is None:
+            break
+        best = None
+        for j in range(len(divided)):
+            if j == worst or not _adjacent(divided[worst][0], divided[j][0]):
+                continue
+            floor = min(scores[worst], scores[j])
+            union = _as_area(shapely.union(divided[worst][0], divided[j][0]))
+            if not isinstance(union, Polygon):
+                continue
+            ids = divided[worst][1] + divided[j][1]
+            for (left, left_ids, _), (right, right_ids, _) in _cuts(
+                union, ids, 2, atoms, low, high, plane
+            ):
+                budget -= 1
+                pair = (plane.compactness(left), plane.compactness(right))
+                if min(pair) > floor + 1e-3 and (best is None or min(pair) > best[0]):
+                    best = (min(pair), j, (left, left_ids), (right, right_ids), pair)
+        if best is None:
+            tried.add(worst)
+            continue
+        _, j, first, second, pair = best
+        divided[worst], divided[j] = first, second
+        scores[worst], scores[j] = pair
+        tried.discard(j)
+    return divided
 
 
 # --- blocks: locked areas and barriers ------------------------------------------------------
@@ -557,7 +616,7 @@ def _cuts(region, ids, k, atoms, low, high, plane):
     centre = np.array([(minx + maxx) / 2, (miny + maxy) / 2])
     first, later = [], []
     splits = {(k // 2, k - k // 2), (k - k // 2, k // 2)}
-    for angle in np.linspace(0, math.pi, DIRECTIONS, endpoint=False):
+    for angle in np.linspace(0, math.pi, DIRECTIONS, endpoint=False) + atoms.turn:
         direction = np.array([math.cos(angle), math.sin(angle)])
         along = pts @ direction
         order = np.argsort(along, kind="stable")

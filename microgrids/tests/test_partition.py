@@ -314,3 +314,30 @@ def test_a_detached_piece_that_cannot_form_micro_grids_is_named_with_its_way_out
     message = str(caught.value)
     assert "the piece of the grid around 112.006" in message and "(18 households" in message
     assert "minimum lowered to 18" in message and "give the piece to the grid around it" in message
+
+
+def towers_and_houses(seed):
+    """Six towers of 40-48 households among 150 houses: straight cuts leave slivers by them."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(40, 49, 6)
+    towers = np.column_stack([rng.uniform(112.0, 112.006, 6), rng.uniform(32.6, 32.604, 6)])
+    houses = np.column_stack([rng.uniform(112.0, 112.006, 150), rng.uniform(32.6, 32.604, 150)])
+    return np.vstack([np.repeat(towers, sizes, axis=0), houses])
+
+
+def test_the_worst_micro_grid_beside_towers_is_not_a_sliver():
+    grid = shapely.box(112.0, 32.6, 112.006, 32.604)
+    xy = towers_and_houses(3)  # the straight cuts alone left a part of Polsby-Popper 0.13
+    result = divide(grid, xy)
+    assert result.all_in_bounds
+    assert_tiles(result, grid, xy)
+    assert min(p.polsby_popper for p in result.parts) > 0.3
+
+
+def test_another_seed_gives_another_division_and_the_same_seed_the_same():
+    grid, xy = GRID, uniform(200)
+    first, again, other = (divide(grid, xy, seed=s) for s in (0, 0, 1))
+    shapes = [[p.geometry.wkb for p in r.parts] for r in (first, again, other)]
+    assert shapes[0] == shapes[1] and shapes[0] != shapes[2]
+    assert other.all_in_bounds
+    assert_tiles(other, grid, xy)

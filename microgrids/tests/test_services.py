@@ -45,6 +45,8 @@ def test_preview_proposes_micro_grids_in_bounds_and_writes_nothing(dense):
     counts = [f["properties"]["households"] for f in proposal["features"]]
     assert sum(counts) == 160 and all(30 <= c <= 50 for c in counts) and len(counts) == 4
     assert proposal["all_in_bounds"] and proposal["mean_polsby_popper"] > 0.6
+    scores = [f["properties"]["polsby_popper"] for f in proposal["features"]]
+    assert proposal["worst_polsby_popper"] == min(scores)
     ids = sorted(i for f in proposal["features"] for i in f["properties"]["household_ids"])
     assert ids == sorted(Household.objects.filter(grid__code=EAST).values_list("id", flat=True))
     assert Unit.objects.count() == before

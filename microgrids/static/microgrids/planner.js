@@ -104,7 +104,8 @@
     const line = document.createElement("p");
     line.id = "summary-line";
     line.textContent = count + " " + text.microGrids + " · " + (data.all_in_bounds ? text.allInBounds : text.outOfBounds) +
-      " · " + text.meanScore + " " + (data.mean_polsby_popper || 0).toFixed(2);
+      " · " + text.meanScore + " " + (data.mean_polsby_popper || 0).toFixed(2) +
+      " · " + text.worstScore + " " + (data.worst_polsby_popper || 0).toFixed(2);
     line.className = data.all_in_bounds ? "ok" : "error";
     $("summary").appendChild(line);
     for (const note of data.notes || []) {
