@@ -249,13 +249,23 @@ def divide(
     # the same angle, which gives another division of the same quality ("try another").
     atoms.turn = float(rng.uniform(0, math.pi / DIRECTIONS)) if seed else 0.0
     try:
-        for region, ids, k in blocks:
+        for region, ids, k, attachments, whole, whole_ids in blocks:
             if not ids:
                 _attach(result, region, plane)
                 continue
-            divided = _split_block(region, ids, k, atoms, low, high, plane, rng, parts)
-            if parts is None:
-                divided = improve_worst(divided, atoms, low, high, plane)
+            divided = None
+            if attachments:
+                try:
+                    divided = _split_block(region, ids, k, atoms, low, high, plane, rng, parts)
+                    divided = improve_worst(divided, atoms, low, high, plane)
+                    divided = _attach_pieces(divided, attachments, atoms, low, high)
+                except Infeasible:
+                    divided = None
+            if divided is None:  # no pieces to keep whole, or keeping them whole failed
+                region, ids = whole, [i for i in whole_ids if i < len(atoms.members)]
+                divided = _split_block(region, ids, k, atoms, low, high, plane, rng, parts)
+                if parts is None:
+                    divided = improve_worst(divided, atoms, low, high, plane)
             for geometry, group in divided:
                 members = sorted(i for a in group for i in atoms.members[a])
                 result.parts.append(MicroGrid(geometry, members, plane.compactness(geometry)))
@@ -502,9 +512,22 @@ def _blocks(free, barriers, atoms, low, high, plane, notes, forced=None):
     for g, w in zip(groups, weight, strict=True):
         region = _as_area(shapely.union_all([faces[i] for i in g]))
         ids = np.flatnonzero(np.isin(owner, g)).tolist()
+        shielded = None
+        if len(g) > 1 and forced is None and ids:
+            shielded = _shield(g, faces, weights, owner, atoms, plane)
+        if shielded is not None:
+            main, main_ids, attachments = shielded
+            heaviest = int(atoms.weight[main_ids].max())
+            try:
+                k = best_part_count(w, heaviest, low, high)
+            except Infeasible:
+                shielded = None
+            else:
+                blocks.append((main, main_ids, k, attachments, region, ids))
+                continue
         if not ids:
             # Land with no households that touches no free neighbour (locked parts around it).
-            blocks.append((region, [], 0))
+            blocks.append((region, [], 0, [], region, []))
             continue
         heaviest = int(atoms.weight[ids].max())
         try:
@@ -513,10 +536,92 @@ def _blocks(free, barriers, atoms, low, high, plane, notes, forced=None):
             if len(groups) == 1:
                 raise
             raise _for_piece(exc, region, w, plane) from exc
-        blocks.append((region, ids, k))
+        blocks.append((region, ids, k, [], region, ids))
     if forced is not None and len(blocks) != 1:
         raise Infeasible("the part holds households on both sides of a barrier.", "Merge first.")
     return blocks
+
+
+def _shield(g, faces, weights, owner, atoms, plane):
+    """A block joined across barriers, divided so that each piece that could not stand alone
+    ends up in ONE micro-grid: the heaviest face is divided, each other piece (a connected
+    group of the other faces) taking part as one indivisible address placed just inside that
+    face where the piece meets it, and joining the micro-grid that address falls in. Without
+    this the straight cuts ran through the small piece and several micro-grids crossed the
+    barrier where one suffices. (main region, atom ids, [(address or None, piece)]) or None
+    when a piece does not meet the heaviest face."""
+    main_face = max(g, key=lambda i: (weights[i], -i))
+    main = faces[main_face]
+    rest = [i for i in g if i != main_face]
+    pieces = _pieces(_as_area(shapely.union_all([faces[i] for i in rest])))
+    main_m = plane.to_m(main)
+    ids = np.flatnonzero(owner == main_face).tolist()
+    attachments, extra = [], []
+    for piece in pieces:
+        inside = [i for i in rest if piece.covers(faces[i].representative_point())]
+        piece_m = plane.to_m(piece)
+        if shapely.intersection(main_m.boundary, piece_m.boundary).length <= 0:
+            return None
+        members = np.flatnonzero(np.isin(owner, inside)).tolist()
+        if not members:
+            attachments.append((None, piece))
+            continue
+        # At the border, halfway along its longest stretch: whichever micro-grid holds that
+        # address then holds a stretch of the border around it (a cut passes midway between
+        # addresses, never this close to one), so the piece joins it as one polygon. A point
+        # metres inside could be cut off from the border by an oblique cut.
+        border = _line_parts(shapely.intersection(main_m.boundary, piece_m.boundary))
+        if not border:
+            return None
+        middle = max(border, key=lambda line: line.length).interpolate(0.5, normalized=True)
+        # A hair inside (10 cm): a point on the border itself may fall outside every part by
+        # rounding between the planes.
+        spot = _as_area(shapely.intersection(main_m, middle.buffer(0.1))).representative_point()
+        if spot.is_empty:
+            return None
+        extra.append((spot, members, piece))
+    for spot, members, piece in extra:
+        atom = len(atoms.weight)
+        lonlat = plane.to_deg(spot)
+        atoms.lonlat = np.vstack([atoms.lonlat, [[lonlat.x, lonlat.y]]])
+        atoms.local = np.vstack([atoms.local, [[spot.x, spot.y]]])
+        atoms.weight = np.append(atoms.weight, int(atoms.weight[members].sum()))
+        atoms.members.append([m for a in members for m in atoms.members[a]])
+        ids.append(atom)
+        attachments.append((atom, piece))
+    if not ids:
+        return None
+    return main, ids, attachments
+
+
+def _attach_pieces(divided, attachments, atoms, low, high):
+    """Give each piece to its micro-grid: the one holding its address, else (when that one
+    only touches the piece at a point) the one sharing the longest border with it if the
+    address can move there within the bounds; None when neither works."""
+    divided = [(g, list(group)) for g, group in divided]
+    households = [int(atoms.weight[group].sum()) for _, group in divided]
+    for atom, piece in attachments:
+        bordering = max(
+            range(len(divided)),
+            key=lambda i: shapely.intersection(divided[i][0].boundary, piece.boundary).length,
+        )
+        j = bordering
+        if atom is not None:
+            j = next(i for i, (_, group) in enumerate(divided) if atom in group)
+        joined = _as_area(shapely.union(divided[j][0], piece))
+        if not isinstance(joined, Polygon) and atom is not None and j != bordering:
+            moved = int(atoms.weight[atom])
+            if households[j] - moved >= low and households[bordering] + moved <= high:
+                divided[j][1].remove(atom)
+                divided[bordering][1].append(atom)
+                households[j] -= moved
+                households[bordering] += moved
+                j = bordering
+                joined = _as_area(shapely.union(divided[j][0], piece))
+        if not isinstance(joined, Polygon):
+            return None
+        divided[j] = (joined, divided[j][1])
+    return divided
 
 
 def _for_piece(exc: Infeasible, region, households: int, plane) -> Infeasible:

@@ -341,3 +341,33 @@ def test_another_seed_gives_another_division_and_the_same_seed_the_same():
     assert shapes[0] == shapes[1] and shapes[0] != shapes[2]
     assert other.all_in_bounds
     assert_tiles(other, grid, xy)
+
+
+def test_a_corner_cut_off_by_a_barrier_joins_one_micro_grid_not_two():
+    # A road cuts off a corner holding 12 households, too few for a micro-grid: one micro-grid
+    # must cross the road to take them, and one is enough (the straight cuts used to run
+    # through the corner and make two cross it).
+    rng = np.random.default_rng(2)
+    corner = shapely.Polygon([(112.0, 32.6), (112.0013, 32.6), (112.0, 32.6011)])
+    road = shapely.LineString([(111.9999, 32.60118), (112.0014, 32.5999)])
+    houses, in_corner = [], []
+    while len(houses) < 338:
+        p = [rng.uniform(112.0, 112.005), rng.uniform(32.6, 32.604)]
+        if not corner.buffer(0.0001).contains(shapely.Point(p)):
+            houses.append(p)
+    while len(in_corner) < 12:
+        p = [rng.uniform(112.0, 112.0013), rng.uniform(32.6, 32.6011)]
+        if corner.buffer(-0.00003).contains(shapely.Point(p)):
+            in_corner.append(p)
+    xy = np.array(houses + in_corner)
+    result = divide(GRID, xy, barriers=[road])
+    assert result.all_in_bounds
+    assert_tiles(result, GRID, xy)
+    plane = partition._Plane(GRID)
+    crossing = [
+        p
+        for p in result.parts
+        if shapely.intersection(plane.to_m(road), plane.to_m(p.geometry).buffer(-0.5)).length > 1
+    ]
+    assert len(crossing) == 1
+    assert shapely.covers(crossing[0].geometry, shapely.points(in_corner)).all()
