@@ -396,7 +396,15 @@ def _exact_split(region, ids, counts, atoms, low, high, plane, rng):
     neighbours = _adjacency(cells_m)
     weights = atoms.weight[ids].tolist()
     edges = [(a, b) for a, near in enumerate(neighbours) for b in near if a < b]
-    found = exact.divide_graph(weights, edges, low, high, counts, seed=int(rng.integers(2**31)))
+    found = exact.divide_graph(
+        weights,
+        edges,
+        low,
+        high,
+        counts,
+        seed=int(rng.integers(2**31)),
+        work_limit=exact.WORK_LIMIT,
+    )
     if found.status == "found":
         cells = [_as_area(shapely.intersection(plane.to_deg(c), region)) for c in cells_m]
         return _assemble(region, cells, ids, found.groups)

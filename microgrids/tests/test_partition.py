@@ -371,3 +371,16 @@ def test_a_corner_cut_off_by_a_barrier_joins_one_micro_grid_not_two():
     ]
     assert len(crossing) == 1
     assert shapely.covers(crossing[0].geometry, shapely.points(in_corner)).all()
+
+
+def test_a_search_stopped_at_its_limit_says_none_found_not_infeasible(monkeypatch):
+    from microgrids import exact
+
+    monkeypatch.setattr(exact, "WORK_LIMIT", 1e-9)  # no time to prove anything
+    grid = shapely.box(112.0, 32.6, 112.006, 32.604)
+    with pytest.raises(Infeasible) as caught:
+        divide(grid, addresses(5, 5, 17, dx=0.0012, dy=0.0007), suggest=False)
+    assert not caught.value.proved
+    assert (
+        caught.value.reason.startswith("none found:") and "may still exist" in caught.value.reason
+    )
