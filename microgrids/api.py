@@ -19,7 +19,7 @@ PROPOSAL_HELP = (
     "households, household_ids, polsby_popper, in_bounds, locked and code (the current "
     "micro-grid it is identical to, else null); top-level grid, basis (what the proposal rests "
     "on: a commit on another basis is refused with 409), low, high, seed, notes, all_in_bounds, "
-    "mean_polsby_popper and barriers."
+    "mean_polsby_popper, worst_polsby_popper and barriers."
 )
 
 
@@ -119,6 +119,7 @@ class ProposalResponseSerializer(serializers.Serializer):
     high = serializers.IntegerField()
     all_in_bounds = serializers.BooleanField()
     mean_polsby_popper = serializers.FloatField()
+    worst_polsby_popper = serializers.FloatField()
     notes = serializers.ListField(child=serializers.CharField())
     features = serializers.ListField(child=serializers.DictField())
 

@@ -16,7 +16,8 @@ Method, chosen after measuring the alternatives in bench/microgrids.py:
 4. When no straight cut keeps both pieces contiguous (donuts, combs), the region falls back to
    Voronoi cells of its addresses (clipped to it, so they tile it), their contiguity graph and
    a balanced graph bisection.
-Everything is deterministic: no step draws random numbers (`seed` only breaks exact ties).
+Everything is deterministic: the same input and `seed` give the same division; another seed
+turns the cut directions (and seeds the exact search), hence another division of like quality.
 
 Geometry stays in WGS84 lon/lat so the parts reuse the grid's own vertices and tile it
 exactly; directions, lengths and Polsby-Popper are measured in a local metric plane
@@ -29,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
+
+from . import exact
 
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQ = 111_320.0
@@ -46,9 +49,29 @@ BALANCE_SLACK = 1.5
 class Infeasible(ValueError):
     """The bounds cannot be met; `reason` says why and `suggestion` what would work."""
 
-    def __init__(self, reason: str, suggestion: str):
+    def __init__(self, reason: str, suggestion: str, *, proved: bool = True, graph=None):
         self.reason, self.suggestion = reason, suggestion
+        # `proved`: no division exists (else none was found within the search's limit);
+        # `graph`: (weights, edges) of the addresses that failed, to look for nearest bounds.
+        self.proved, self.graph = proved, graph
         super().__init__(f"{reason} {suggestion}")
+
+
+class BadInput(ValueError):
+    """The grid or its households cannot be divided as given (an empty boundary, a household
+    without a valid position or outside the grid): nothing is guessed, the caller is told.
+    `households` are the indices at fault; `describe` names them the caller's way (ids)."""
+
+    def __init__(self, reason: str, households=(), remedy: str = ""):
+        self.reason, self.households, self.remedy = reason, [int(i) for i in households], remedy
+        super().__init__(self.describe(lambda i: i + 1))
+
+    def describe(self, name) -> str:
+        if not self.households:
+            return f"{self.reason} {self.remedy}".strip()
+        shown = ", ".join(str(name(i)) for i in self.households[:5])
+        more = ", ..." if len(self.households) > 5 else ""
+        return f"{self.reason} (households {shown}{more}): {self.remedy}"
 
 
 class AdjustmentError(ValueError):
@@ -97,14 +120,20 @@ def feasible_part_counts(total: int, heaviest: int, low: int, high: int) -> rang
         )
     counts = range(math.ceil(total / high), total // low + 1)
     if not counts:
-        # The two nearest ways out: fewer, larger parts (raise the maximum) or more, smaller
-        # parts (lower the minimum).
-        fewer = max(1, total // low)
+        # The two nearest ways out, to the household: fewer, larger parts (raise the maximum)
+        # or more, smaller parts (lower the minimum). Fewer than `low` households leave only
+        # the second: no number of micro-grids of at least `low` holds them.
         more = math.ceil(total / high)
+        options = [f"{more} micro-grid(s) with the minimum lowered to {total // more}"]
+        fewer = total // low
+        if fewer >= 1:
+            options = [
+                f"{fewer} micro-grid(s) with the maximum raised to {math.ceil(total / fewer)}",
+                f"{more} with the minimum lowered to {total // more}",
+            ]
         raise Infeasible(
             f"{total} households cannot form micro-grids of {low}-{high}.",
-            f"Closest feasible: {fewer} micro-grid(s) with the maximum raised to "
-            f"{math.ceil(total / fewer)}, or {more} with the minimum lowered to {total // more}.",
+            f"Closest feasible: {', or '.join(options)}.",
         )
     return counts
 
@@ -144,6 +173,7 @@ class _Atoms:
     weight: np.ndarray  # households at each
     members: list[list[int]]  # household indices at each
     budget: int = 20  # alternative cuts the division may still try
+    turn: float = 0.0  # the cut directions' offset (radians): another seed, other cuts
 
 
 def _atoms(xy, plane) -> _Atoms:
@@ -192,9 +222,8 @@ def divide(
     `barriers` are lines micro-grids should not cross; `locked` are polygons (existing
     micro-grids) to keep as they are; `parts` forces the number of new micro-grids (a planner's
     split). Raises Infeasible when the bounds cannot be met, saying why and what would."""
-    grid = _as_area(shapely.make_valid(grid))
+    grid, xy = _checked(grid, xy)
     plane = _Plane(grid)
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     taken = np.zeros(len(xy), dtype=bool)
     result = Partition(parts=[], low=low, high=high)
     points = shapely.points(xy) if len(xy) else np.empty(0, dtype=object)
@@ -216,14 +245,28 @@ def divide(
         )
     blocks = _blocks(free, barriers, atoms, low, high, plane, result.notes, forced=parts)
     rng = np.random.default_rng(seed)
+    # Seed 0 cuts along the 12 compass-aligned directions; another seed turns all of them by
+    # the same angle, which gives another division of the same quality ("try another").
+    atoms.turn = float(rng.uniform(0, math.pi / DIRECTIONS)) if seed else 0.0
     try:
-        for region, ids, k in blocks:
+        for region, ids, k, attachments, whole, whole_ids in blocks:
             if not ids:
                 _attach(result, region, plane)
                 continue
-            for geometry, group in _split_block(
-                region, ids, k, atoms, low, high, plane, rng, parts
-            ):
+            divided = None
+            if attachments:
+                try:
+                    divided = _split_block(region, ids, k, atoms, low, high, plane, rng, parts)
+                    divided = improve_worst(divided, atoms, low, high, plane)
+                    divided = _attach_pieces(divided, attachments, atoms, low, high)
+                except Infeasible:
+                    divided = None
+            if divided is None:  # no pieces to keep whole, or keeping them whole failed
+                region, ids = whole, [i for i in whole_ids if i < len(atoms.members)]
+                divided = _split_block(region, ids, k, atoms, low, high, plane, rng, parts)
+                if parts is None:
+                    divided = improve_worst(divided, atoms, low, high, plane)
+            for geometry, group in divided:
                 members = sorted(i for a in group for i in atoms.members[a])
                 result.parts.append(MicroGrid(geometry, members, plane.compactness(geometry)))
     except Infeasible as exc:
@@ -233,6 +276,36 @@ def divide(
     # Reading order (north to south, then west to east), locked parts where they fall.
     result.parts.sort(key=lambda p: (-round(p.geometry.centroid.y, 5), p.geometry.centroid.x))
     return result
+
+
+def _checked(grid, xy):
+    """The grid as an area and the households as an n x 2 array, or BadInput saying what is
+    wrong: a household outside the grid would otherwise land in some block and push it out of
+    bounds, and a NaN position would be counted where it is nowhere."""
+    if grid is None or grid.is_empty:
+        raise BadInput("the grid's boundary is empty.", remedy="Draw the grid before dividing it.")
+    grid = _as_area(shapely.make_valid(grid))
+    if grid.is_empty or grid.area <= 0:
+        raise BadInput(
+            "the grid's boundary encloses no area.", remedy="Redraw the grid before dividing it."
+        )
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    invalid = np.flatnonzero(~np.isfinite(xy).all(axis=1))
+    if len(invalid):
+        raise BadInput(
+            f"{len(invalid)} household(s) have no valid position",
+            invalid,
+            "correct their addresses first.",
+        )
+    if len(xy):
+        outside = np.flatnonzero(~shapely.covers(grid, shapely.points(xy)))
+        if len(outside):
+            raise BadInput(
+                f"{len(outside)} household(s) lie outside the grid",
+                outside,
+                "move them into the grid or correct the grid's boundary first.",
+            )
+    return grid, xy
 
 
 def _attach(result: Partition, region, plane):
@@ -253,27 +326,46 @@ def _attach(result: Partition, region, plane):
     )
 
 
-# Bounds tried, in order, when a grid cannot be divided within the planner's: the closest first.
-ALTERNATIVES = ((0, 5), (-5, 0), (-5, 5), (0, 10), (-10, 0), (-10, 10))
-
-
 def _with_alternative(exc, grid, xy, low, high, seed, barriers, locked) -> Infeasible:
-    """The same failure, with the closest bounds that do work (households at one address can
-    make 30-50 impossible: 21 buildings of 19 households cannot form groups of 30-50)."""
-    for dlow, dhigh in ALTERNATIVES:
-        a, b = max(1, low + dlow), high + dhigh
+    """The same failure, with the nearest bounds that do work, to the household: raising the
+    maximum, and lowering the minimum (households at one address can make 30-50 impossible:
+    21 buildings of 19 households cannot form groups of 30-50, while 30-57 can)."""
+    if exc.graph is None:
+        return exc
+    weights, edges = exc.graph
+    options, nearest = [], True
+    for side in ("high", "low"):
+        near = exact.nearest_bounds(weights, edges, low, high, side=side, seed=seed)
+        if near is None:
+            continue
         try:
             found = divide(
-                grid, xy, low=a, high=b, seed=seed, barriers=barriers, locked=locked, suggest=False
+                grid,
+                xy,
+                low=near.low,
+                high=near.high,
+                seed=seed,
+                barriers=barriers,
+                locked=locked,
+                suggest=False,
             )
         except Infeasible:
             continue
+        options.append(f"{near.low}-{near.high} households ({len(found.parts)} micro-grids)")
+        nearest &= near.nearest
+    if not options:
         return Infeasible(
-            f"no contiguous division into micro-grids of {low}-{high} households was found "
-            "(addresses holding many households leave too few ways to group them).",
-            f"Closest feasible: {a}-{b} households, {len(found.parts)} micro-grids.",
+            exc.reason,
+            "No bounds within 60 households of these work: adjust the grid by hand.",
+            proved=exc.proved,
+            graph=exc.graph,
         )
-    return exc
+    return Infeasible(
+        exc.reason,
+        f"{'Nearest bounds' if nearest else 'Bounds'} that work: {' or '.join(options)}.",
+        proved=exc.proved,
+        graph=exc.graph,
+    )
 
 
 def _split_block(region, ids, k, atoms, low, high, plane, rng, forced):
@@ -287,12 +379,103 @@ def _split_block(region, ids, k, atoms, low, high, plane, rng, forced):
         feasible_part_counts(total, int(atoms.weight[ids].max()), low, high),
         key=lambda c: (abs(total / c - target), c),
     )
-    for count in counts[:3]:
+    # Two counts by straight cuts (they give the most compact parts), then the exact search.
+    for count in counts[:2]:
         try:
             return _split(region, ids, count, atoms, low, high, plane, rng)
-        except Infeasible as exc:
-            failure = exc
-    raise failure
+        except Infeasible:
+            continue
+    return _exact_split(region, ids, counts, atoms, low, high, plane, rng)
+
+
+def _exact_split(region, ids, counts, atoms, low, high, plane, rng):
+    """When the straight cuts and the graph bisection fail, CP-SAT on the addresses' contiguity
+    graph (their Voronoi cells in the region) finds a division or proves there is none."""
+    ids = list(ids)
+    cells_m = _cells(plane.to_m(region), atoms.local[ids])
+    neighbours = _adjacency(cells_m)
+    weights = atoms.weight[ids].tolist()
+    edges = [(a, b) for a, near in enumerate(neighbours) for b in near if a < b]
+    found = exact.divide_graph(
+        weights,
+        edges,
+        low,
+        high,
+        counts,
+        seed=int(rng.integers(2**31)),
+        work_limit=exact.WORK_LIMIT,
+    )
+    if found.status == "found":
+        cells = [_as_area(shapely.intersection(plane.to_deg(c), region)) for c in cells_m]
+        return _assemble(region, cells, ids, found.groups)
+    graph = (weights, edges)
+    if found.status == "infeasible":
+        why = exact.why_infeasible(weights, low, high) or (
+            f"no way to group these {len(ids)} addresses ({sum(weights)} households) into "
+            f"neighbouring micro-grids of {low}-{high} exists: every grouping was ruled out."
+        )
+        raise Infeasible(f"infeasible: {why}", "", graph=graph)
+    raise Infeasible(
+        f"none found: no division into micro-grids of {low}-{high} households was found "
+        f"within the exact search's limit ({found.seconds:g} work units, a few seconds); "
+        "one may still exist.",
+        "",
+        proved=False,
+        graph=graph,
+    )
+
+
+# --- the worst part: re-cutting it with a neighbour -------------------------------------------
+
+# Parts scoring below this are re-cut with a neighbour; above it a part is compact enough
+# that the extra time (each pair tries some 50 straight cuts) buys nothing a planner sees.
+WORST_WANTED = 0.4
+IMPROVE_ROUNDS = 8
+# Cuts evaluated per block at most (each is a few shapely overlays): a bound on the time a
+# block with many poor parts may take, counted rather than timed so results stay the same.
+IMPROVE_CUTS = 240
+
+
+def improve_worst(divided, atoms, low, high, plane):
+    """Raise the lowest Polsby-Popper score of a block's parts: the worst part and one of its
+    neighbours are joined and cut again by the straight cut that maximises the lower of their
+    two scores, within the bounds. Each step raises that pair's minimum, so the block's
+    minimum never falls; a sliver beside a tower becomes two compact parts."""
+    divided = [(g, list(ids)) for g, ids in divided]
+    scores = [plane.compactness(g) for g, _ in divided]
+    tried = set()
+    budget = IMPROVE_CUTS
+    for _ in range(IMPROVE_ROUNDS):
+        if budget <= 0:
+            break
+        order = sorted(range(len(divided)), key=lambda i: scores[i])
+        worst = next((i for i in order if scores[i] < WORST_WANTED and i not in tried), None)
+        if worst is None:
+            break
+        best = None
+        for j in range(len(divided)):
+            if j == worst or not _adjacent(divided[worst][0], divided[j][0]):
+                continue
+            floor = min(scores[worst], scores[j])
+            union = _as_area(shapely.union(divided[worst][0], divided[j][0]))
+            if not isinstance(union, Polygon):
+                continue
+            ids = divided[worst][1] + divided[j][1]
+            for (left, left_ids, _), (right, right_ids, _) in _cuts(
+                union, ids, 2, atoms, low, high, plane
+            ):
+                budget -= 1
+                pair = (plane.compactness(left), plane.compactness(right))
+                if min(pair) > floor + 1e-3 and (best is None or min(pair) > best[0]):
+                    best = (min(pair), j, (left, left_ids), (right, right_ids), pair)
+        if best is None:
+            tried.add(worst)
+            continue
+        _, j, first, second, pair = best
+        divided[worst], divided[j] = first, second
+        scores[worst], scores[j] = pair
+        tried.discard(j)
+    return divided
 
 
 # --- blocks: locked areas and barriers ------------------------------------------------------
@@ -337,16 +520,130 @@ def _blocks(free, barriers, atoms, low, high, plane, notes, forced=None):
     for g, w in zip(groups, weight, strict=True):
         region = _as_area(shapely.union_all([faces[i] for i in g]))
         ids = np.flatnonzero(np.isin(owner, g)).tolist()
+        shielded = None
+        if len(g) > 1 and forced is None and ids:
+            shielded = _shield(g, faces, weights, owner, atoms, plane)
+        if shielded is not None:
+            main, main_ids, attachments = shielded
+            heaviest = int(atoms.weight[main_ids].max())
+            try:
+                k = best_part_count(w, heaviest, low, high)
+            except Infeasible:
+                shielded = None
+            else:
+                blocks.append((main, main_ids, k, attachments, region, ids))
+                continue
         if not ids:
             # Land with no households that touches no free neighbour (locked parts around it).
-            blocks.append((region, [], 0))
+            blocks.append((region, [], 0, [], region, []))
             continue
         heaviest = int(atoms.weight[ids].max())
-        k = forced if forced is not None else best_part_count(w, heaviest, low, high)
-        blocks.append((region, ids, k))
+        try:
+            k = forced if forced is not None else best_part_count(w, heaviest, low, high)
+        except Infeasible as exc:
+            if len(groups) == 1:
+                raise
+            raise _for_piece(exc, region, w, plane) from exc
+        blocks.append((region, ids, k, [], region, ids))
     if forced is not None and len(blocks) != 1:
         raise Infeasible("the part holds households on both sides of a barrier.", "Merge first.")
     return blocks
+
+
+def _shield(g, faces, weights, owner, atoms, plane):
+    """A block joined across barriers, divided so that each piece that could not stand alone
+    ends up in ONE micro-grid: the heaviest face is divided, each other piece (a connected
+    group of the other faces) taking part as one indivisible address placed just inside that
+    face where the piece meets it, and joining the micro-grid that address falls in. Without
+    this the straight cuts ran through the small piece and several micro-grids crossed the
+    barrier where one suffices. (main region, atom ids, [(address or None, piece)]) or None
+    when a piece does not meet the heaviest face."""
+    main_face = max(g, key=lambda i: (weights[i], -i))
+    main = faces[main_face]
+    rest = [i for i in g if i != main_face]
+    pieces = _pieces(_as_area(shapely.union_all([faces[i] for i in rest])))
+    main_m = plane.to_m(main)
+    ids = np.flatnonzero(owner == main_face).tolist()
+    attachments, extra = [], []
+    for piece in pieces:
+        inside = [i for i in rest if piece.covers(faces[i].representative_point())]
+        piece_m = plane.to_m(piece)
+        if shapely.intersection(main_m.boundary, piece_m.boundary).length <= 0:
+            return None
+        members = np.flatnonzero(np.isin(owner, inside)).tolist()
+        if not members:
+            attachments.append((None, piece))
+            continue
+        # At the border, halfway along its longest stretch: whichever micro-grid holds that
+        # address then holds a stretch of the border around it (a cut passes midway between
+        # addresses, never this close to one), so the piece joins it as one polygon. A point
+        # metres inside could be cut off from the border by an oblique cut.
+        border = _line_parts(shapely.intersection(main_m.boundary, piece_m.boundary))
+        if not border:
+            return None
+        middle = max(border, key=lambda line: line.length).interpolate(0.5, normalized=True)
+        # A hair inside (10 cm): a point on the border itself may fall outside every part by
+        # rounding between the planes.
+        spot = _as_area(shapely.intersection(main_m, middle.buffer(0.1))).representative_point()
+        if spot.is_empty:
+            return None
+        extra.append((spot, members, piece))
+    for spot, members, piece in extra:
+        atom = len(atoms.weight)
+        lonlat = plane.to_deg(spot)
+        atoms.lonlat = np.vstack([atoms.lonlat, [[lonlat.x, lonlat.y]]])
+        atoms.local = np.vstack([atoms.local, [[spot.x, spot.y]]])
+        atoms.weight = np.append(atoms.weight, int(atoms.weight[members].sum()))
+        atoms.members.append([m for a in members for m in atoms.members[a]])
+        ids.append(atom)
+        attachments.append((atom, piece))
+    if not ids:
+        return None
+    return main, ids, attachments
+
+
+def _attach_pieces(divided, attachments, atoms, low, high):
+    """Give each piece to its micro-grid: the one holding its address, else (when that one
+    only touches the piece at a point) the one sharing the longest border with it if the
+    address can move there within the bounds; None when neither works."""
+    divided = [(g, list(group)) for g, group in divided]
+    households = [int(atoms.weight[group].sum()) for _, group in divided]
+    for atom, piece in attachments:
+        bordering = max(
+            range(len(divided)),
+            key=lambda i: shapely.intersection(divided[i][0].boundary, piece.boundary).length,
+        )
+        j = bordering
+        if atom is not None:
+            j = next(i for i, (_, group) in enumerate(divided) if atom in group)
+        joined = _as_area(shapely.union(divided[j][0], piece))
+        if not isinstance(joined, Polygon) and atom is not None and j != bordering:
+            moved = int(atoms.weight[atom])
+            if households[j] - moved >= low and households[bordering] + moved <= high:
+                divided[j][1].remove(atom)
+                divided[bordering][1].append(atom)
+                households[j] -= moved
+                households[bordering] += moved
+                j = bordering
+                joined = _as_area(shapely.union(divided[j][0], piece))
+        if not isinstance(joined, Polygon):
+            return None
+        divided[j] = (joined, divided[j][1])
+    return divided
+
+
+def _for_piece(exc: Infeasible, region, households: int, plane) -> Infeasible:
+    """The failure of one piece of the grid that touches no other (an enclave, an island):
+    named by where it is, so the planner sees which land cannot form micro-grids."""
+    centre = region.representative_point()
+    area = plane.to_m(region).area
+    return Infeasible(
+        f"the piece of the grid around {centre.x:.5f}, {centre.y:.5f} ({households} households, "
+        f"{area:,.0f} m²) touches no other part of it and cannot form micro-grids on its own: "
+        f"{exc.reason}",
+        f"For that piece: {exc.suggestion} Or give the piece to the grid around it, or "
+        "connect it to the rest of this grid.",
+    )
 
 
 def metric(geometries: list) -> list:
@@ -432,7 +729,7 @@ def _cuts(region, ids, k, atoms, low, high, plane):
     centre = np.array([(minx + maxx) / 2, (miny + maxy) / 2])
     first, later = [], []
     splits = {(k // 2, k - k // 2), (k - k // 2, k // 2)}
-    for angle in np.linspace(0, math.pi, DIRECTIONS, endpoint=False):
+    for angle in np.linspace(0, math.pi, DIRECTIONS, endpoint=False) + atoms.turn:
         direction = np.array([math.cos(angle), math.sin(angle)])
         along = pts @ direction
         order = np.argsort(along, kind="stable")
@@ -556,6 +853,11 @@ def _graph_split(region, ids, k, atoms, low, high, plane, rng):
     local_index = list(range(len(ids)))
     groups = _bisect(local_index, k, atoms.weight[ids], atoms.local[ids], neighbours, low, high)
     cells = [_as_area(shapely.intersection(plane.to_deg(c), region)) for c in cells_m]
+    return _assemble(region, cells, ids, groups)
+
+
+def _assemble(region, cells, ids, groups):
+    """[(geometry, atom ids)] of groups of cells (local indices), tiling the region."""
     out = []
     for group in groups:
         out.append(

@@ -66,6 +66,8 @@ def to_geojson(
         "notes": partition.notes,
         "all_in_bounds": partition.all_in_bounds,
         "mean_polsby_popper": round(float(np.mean(scores)), 4) if scores else None,
+        # A mean hides a sliver: the worst part is what a planner has to look at.
+        "worst_polsby_popper": round(float(min(scores)), 4) if scores else None,
         "barriers": json.loads(shapely.to_geojson(barriers)) if barriers is not None else None,
         "features": features,
     }

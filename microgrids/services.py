@@ -43,6 +43,11 @@ def _infeasible(exc: partition.Infeasible) -> TerritoryError:
     return TerritoryError([Problem("bounds", f"{exc.reason} {exc.suggestion}")])
 
 
+def _bad_input(exc: partition.BadInput, ids: list[int]) -> TerritoryError:
+    where = "households" if exc.households else "grid"
+    return TerritoryError([Problem(where, exc.describe(lambda i: ids[i]))])
+
+
 def _current_microgrids(grid: Unit) -> list[Unit]:
     return list(
         Unit.objects.current()
@@ -166,6 +171,8 @@ def microgrid_preview(
             )
         except partition.Infeasible as exc:
             raise _infeasible(exc) from exc
+        except partition.BadInput as exc:
+            raise _bad_input(exc, ids) from exc
     else:
         raise _problem("start", "expected engine or current")
     return _proposal(grid, result, ids=ids, seed=seed, barriers=lines)
@@ -279,6 +286,8 @@ def microgrid_adjust(*, user, grid_code: str, proposal: dict, operation: dict) -
         raise _problem("operation", str(exc)) from exc
     except partition.Infeasible as exc:
         raise _infeasible(exc) from exc
+    except partition.BadInput as exc:
+        raise _bad_input(exc, ids) from exc
     return _proposal(grid, result, ids=ids, seed=seed, barriers=settings_["barriers"])
 
 

@@ -1,5 +1,7 @@
 """The micro-grid engine and a planner's adjustments, without a database."""
 
+import re
+
 import numpy as np
 import pytest
 import shapely
@@ -240,6 +242,145 @@ def test_when_addresses_make_the_bounds_impossible_the_closest_bounds_are_propos
     xy = np.repeat(sites, 20, axis=0)
     with pytest.raises(Infeasible) as caught:
         divide(GRID, xy)
-    assert "Closest feasible: 30-60 households" in caught.value.suggestion
+    assert caught.value.proved
+    assert "Nearest bounds that work: 30-60 households" in caught.value.suggestion
     result = divide(GRID, xy, low=30, high=60)
     assert result.all_in_bounds
+
+
+@pytest.mark.parametrize(
+    "grid, xy, message",
+    [
+        (GRID, np.vstack([uniform(100), [[112.01, 32.602]]]), "1 household(s) lie outside"),
+        (GRID, np.vstack([uniform(100), [[112.001, np.nan]]]), "no valid position"),
+        (shapely.Polygon(), uniform(100), "boundary is empty"),
+        (shapely.Polygon([(112, 32.6), (112.001, 32.601), (112, 32.6)]), [], "encloses no area"),
+    ],
+)
+def test_bad_input_is_a_clear_error_not_a_guess(grid, xy, message):
+    with pytest.raises(partition.BadInput, match=re.escape(message)) as caught:
+        divide(grid, xy)
+    if len(xy) == 101:
+        assert caught.value.households == [100]
+        assert "(households 101)" in str(caught.value)
+
+
+def addresses(columns, rows, households, dx=0.001, dy=0.001):
+    return np.array(
+        [
+            [112.0005 + i * dx, 32.6005 + j * dy]
+            for i in range(columns)
+            for j in range(rows)
+            for _ in range(households)
+        ]
+    )
+
+
+def test_equal_addresses_that_pair_up_are_divided_not_called_infeasible():
+    grid = shapely.box(112.0, 32.6, 112.006, 32.604)
+    xy = addresses(6, 4, 17)  # 408 households: 12 contiguous pairs of 34
+    result = divide(grid, xy)
+    assert [p.households for p in result.parts] == [34] * 12
+    assert_tiles(result, grid, xy)
+
+
+def test_infeasible_only_when_proved_and_the_nearest_bounds_to_the_household():
+    grid = shapely.box(112.0, 32.6, 112.006, 32.004 + 0.6)
+    xy = addresses(5, 5, 17, dx=0.0012, dy=0.0007)  # 25 addresses: pairs cannot cover them
+    with pytest.raises(Infeasible) as caught:
+        divide(grid, xy)
+    assert caught.value.proved and str(caught.value).startswith("infeasible:")
+    assert "30-51 households (11 micro-grids)" in caught.value.suggestion
+    assert "17-50 households" in caught.value.suggestion
+    with pytest.raises(Infeasible, match="every address holds 17 households: no sum"):
+        divide(grid, xy, low=30, high=33)
+
+
+def test_too_few_households_are_told_to_lower_the_minimum_not_to_raise_the_maximum():
+    with pytest.raises(Infeasible) as caught:
+        feasible_part_counts(29, 1, 30, 50)
+    assert caught.value.suggestion == (
+        "Closest feasible: 1 micro-grid(s) with the minimum lowered to 29."
+    )
+
+
+def test_a_detached_piece_that_cannot_form_micro_grids_is_named_with_its_way_out():
+    main = shapely.box(112.0, 32.6, 112.004, 32.604)
+    enclave = shapely.box(112.006, 32.601, 112.0065, 32.6015)
+    xy = np.vstack([uniform(120), np.repeat([[112.0062, 32.6012]], 18, axis=0)])
+    xy[:120, 0] = 112.0 + (xy[:120, 0] - 112.0) * 0.8
+    with pytest.raises(Infeasible) as caught:
+        divide(shapely.MultiPolygon([main, enclave]), xy)
+    message = str(caught.value)
+    assert "the piece of the grid around 112.006" in message and "(18 households" in message
+    assert "minimum lowered to 18" in message and "give the piece to the grid around it" in message
+
+
+def towers_and_houses(seed):
+    """Six towers of 40-48 households among 150 houses: straight cuts leave slivers by them."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(40, 49, 6)
+    towers = np.column_stack([rng.uniform(112.0, 112.006, 6), rng.uniform(32.6, 32.604, 6)])
+    houses = np.column_stack([rng.uniform(112.0, 112.006, 150), rng.uniform(32.6, 32.604, 150)])
+    return np.vstack([np.repeat(towers, sizes, axis=0), houses])
+
+
+def test_the_worst_micro_grid_beside_towers_is_not_a_sliver():
+    grid = shapely.box(112.0, 32.6, 112.006, 32.604)
+    xy = towers_and_houses(3)  # the straight cuts alone left a part of Polsby-Popper 0.13
+    result = divide(grid, xy)
+    assert result.all_in_bounds
+    assert_tiles(result, grid, xy)
+    assert min(p.polsby_popper for p in result.parts) > 0.3
+
+
+def test_another_seed_gives_another_division_and_the_same_seed_the_same():
+    grid, xy = GRID, uniform(200)
+    first, again, other = (divide(grid, xy, seed=s) for s in (0, 0, 1))
+    shapes = [[p.geometry.wkb for p in r.parts] for r in (first, again, other)]
+    assert shapes[0] == shapes[1] and shapes[0] != shapes[2]
+    assert other.all_in_bounds
+    assert_tiles(other, grid, xy)
+
+
+def test_a_corner_cut_off_by_a_barrier_joins_one_micro_grid_not_two():
+    # A road cuts off a corner holding 12 households, too few for a micro-grid: one micro-grid
+    # must cross the road to take them, and one is enough (the straight cuts used to run
+    # through the corner and make two cross it).
+    rng = np.random.default_rng(2)
+    corner = shapely.Polygon([(112.0, 32.6), (112.0013, 32.6), (112.0, 32.6011)])
+    road = shapely.LineString([(111.9999, 32.60118), (112.0014, 32.5999)])
+    houses, in_corner = [], []
+    while len(houses) < 338:
+        p = [rng.uniform(112.0, 112.005), rng.uniform(32.6, 32.604)]
+        if not corner.buffer(0.0001).contains(shapely.Point(p)):
+            houses.append(p)
+    while len(in_corner) < 12:
+        p = [rng.uniform(112.0, 112.0013), rng.uniform(32.6, 32.6011)]
+        if corner.buffer(-0.00003).contains(shapely.Point(p)):
+            in_corner.append(p)
+    xy = np.array(houses + in_corner)
+    result = divide(GRID, xy, barriers=[road])
+    assert result.all_in_bounds
+    assert_tiles(result, GRID, xy)
+    plane = partition._Plane(GRID)
+    crossing = [
+        p
+        for p in result.parts
+        if shapely.intersection(plane.to_m(road), plane.to_m(p.geometry).buffer(-0.5)).length > 1
+    ]
+    assert len(crossing) == 1
+    assert shapely.covers(crossing[0].geometry, shapely.points(in_corner)).all()
+
+
+def test_a_search_stopped_at_its_limit_says_none_found_not_infeasible(monkeypatch):
+    from microgrids import exact
+
+    monkeypatch.setattr(exact, "WORK_LIMIT", 1e-9)  # no time to prove anything
+    grid = shapely.box(112.0, 32.6, 112.006, 32.604)
+    with pytest.raises(Infeasible) as caught:
+        divide(grid, addresses(5, 5, 17, dx=0.0012, dy=0.0007), suggest=False)
+    assert not caught.value.proved
+    assert (
+        caught.value.reason.startswith("none found:") and "may still exist" in caught.value.reason
+    )

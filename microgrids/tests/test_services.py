@@ -45,6 +45,8 @@ def test_preview_proposes_micro_grids_in_bounds_and_writes_nothing(dense):
     counts = [f["properties"]["households"] for f in proposal["features"]]
     assert sum(counts) == 160 and all(30 <= c <= 50 for c in counts) and len(counts) == 4
     assert proposal["all_in_bounds"] and proposal["mean_polsby_popper"] > 0.6
+    scores = [f["properties"]["polsby_popper"] for f in proposal["features"]]
+    assert proposal["worst_polsby_popper"] == min(scores)
     ids = sorted(i for f in proposal["features"] for i in f["properties"]["household_ids"])
     assert ids == sorted(Household.objects.filter(grid__code=EAST).values_list("id", flat=True))
     assert Unit.objects.count() == before
@@ -289,3 +291,21 @@ def test_a_locked_micro_grid_keeps_its_row_and_code(territory):
     ]
     north = Unit.objects.current().get(code="41138100100100102")
     assert north.pk == territory.units["41138100100100102"].pk  # the same row, untouched
+
+
+def test_a_household_outside_the_grid_is_a_clear_error_not_a_guess(dense):
+    # A household whose record names the grid but whose position lies elsewhere (the placing
+    # trigger runs on its position; the grid column was written around it).
+    stray = Household.objects.create(
+        location=Point(112.2, 32.65, srid=4326), address="外路1号", head_name="李四"
+    )
+    Household.objects.filter(pk=stray.pk).update(grid=Unit.objects.current().get(code=EAST))
+    if Household.objects.get(pk=stray.pk).grid.code != EAST:
+        pytest.skip("the trigger re-places households on every write")
+    before = Unit.objects.count()
+    with pytest.raises(TerritoryError) as caught:
+        services.microgrid_preview(user=dense.users["commander"], grid_code=EAST)
+    problem = caught.value.problems[0]
+    assert problem.where == "households" and "outside the grid" in problem.message
+    assert str(stray.pk) in problem.message
+    assert Unit.objects.count() == before

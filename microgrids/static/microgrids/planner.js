@@ -6,6 +6,27 @@
   const text = JSON.parse(document.getElementById("planner-text").textContent);
   const csrf = document.querySelector("meta[name=csrf-token]").content;
   const $ = (id) => document.getElementById(id);
+  // Geometry stays in WGS84 everywhere (the API, the proposal); the map shows the CRS its tiles
+  // are drawn in (GCJ-02 or BD-09 for most Chinese tiles, 100-700 m off WGS84), so positions
+  // convert at the map's edge only, as on the field page.
+  const MAP_CRS = { gcj02: gcoord.GCJ02, bd09: gcoord.BD09 }[config.crs];
+  function toMap(lon, lat) {
+    if (!MAP_CRS) return L.latLng(lat, lon);
+    const [x, y] = gcoord.transform([lon, lat], gcoord.WGS84, MAP_CRS);
+    return L.latLng(y, x);
+  }
+  function fromMap(lng, lat) {
+    if (!MAP_CRS) return [lng, lat];
+    return gcoord.transform([lng, lat], MAP_CRS, gcoord.WGS84);
+  }
+  const geoJSON = (data, options) => L.geoJSON(data, { ...options, coordsToLatLng: (c) => toMap(c[0], c[1]) });
+  // A polygon drawn on the map, back in WGS84 (rings of [lng, lat] in the map's CRS).
+  function drawnToWgs84(geometry) {
+    const ring = (coordinates) => coordinates.map((c) => fromMap(c[0], c[1]));
+    if (geometry.type === "Polygon") return { type: "Polygon", coordinates: geometry.coordinates.map(ring) };
+    return { type: geometry.type, coordinates: geometry.coordinates.map((polygon) => polygon.map(ring)) };
+  }
+
   const map = L.map("map");
   WanggeBasemap.add(map, config);
   map.setView([32.68, 112.09], 9);
@@ -71,11 +92,11 @@
     if (outline) outline.remove();
     if (households) households.remove();
     const unit = await api("GET", "/api/units/" + encodeURIComponent(code) + "/");
-    outline = L.geoJSON(unit, { style: { color: "#b3261e", weight: 3, fill: false }, interactive: false }).addTo(map);
+    outline = geoJSON(unit, { style: { color: "#b3261e", weight: 3, fill: false }, interactive: false }).addTo(map);
     map.fitBounds(outline.getBounds(), { padding: [20, 20] });
     $("grid-name").textContent = (unit.properties && unit.properties.name) || "";
     const points = await fetchAll("/api/households/?grid=" + encodeURIComponent(code) + "&page_size=5000");
-    households = L.geoJSON({ type: "FeatureCollection", features: points }, {
+    households = geoJSON({ type: "FeatureCollection", features: points }, {
       pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 2.5, weight: 0, fillColor: "#222", fillOpacity: 0.8, interactive: false }),
     }).addTo(map);
     loadDivisions();
@@ -85,7 +106,7 @@
     proposal = data;
     selected = [];
     if (partsLayer) partsLayer.remove();
-    partsLayer = L.geoJSON(data, {
+    partsLayer = geoJSON(data, {
       style: (f) => styleFor(f, false),
       onEachFeature: (f, shape) => {
         const p = f.properties;
@@ -104,7 +125,8 @@
     const line = document.createElement("p");
     line.id = "summary-line";
     line.textContent = count + " " + text.microGrids + " · " + (data.all_in_bounds ? text.allInBounds : text.outOfBounds) +
-      " · " + text.meanScore + " " + (data.mean_polsby_popper || 0).toFixed(2);
+      " · " + text.meanScore + " " + (data.mean_polsby_popper || 0).toFixed(2) +
+      " · " + text.worstScore + " " + (data.worst_polsby_popper || 0).toFixed(2);
     line.className = data.all_in_bounds ? "ok" : "error";
     $("summary").appendChild(line);
     for (const note of data.notes || []) {
@@ -227,7 +249,7 @@
     const to = selected[0];
     say(text.drawHint);
     const pen = new L.Draw.Polygon(map, { shapeOptions: { color: "#000" } });
-    map.once(L.Draw.Event.CREATED, (event) => run(() => adjust({ op: "move_area", area: event.layer.toGeoJSON().geometry, to: to })));
+    map.once(L.Draw.Event.CREATED, (event) => run(() => adjust({ op: "move_area", area: drawnToWgs84(event.layer.toGeoJSON().geometry), to: to })));
     pen.enable();
   };
   $("commit").onclick = () => run(async () => {
@@ -245,7 +267,7 @@
 
   async function showCurrent() {
     const features = await fetchAll("/api/units/?level=microgrid&parent=" + encodeURIComponent(grid));
-    partsLayer = L.geoJSON({ type: "FeatureCollection", features: features }, {
+    partsLayer = geoJSON({ type: "FeatureCollection", features: features }, {
       style: (f, i) => ({ color: "#6a1b9a", weight: 2, fillColor: "#6a1b9a", fillOpacity: 0.15 }),
       onEachFeature: (f, shape) => shape.bindTooltip(label(f.properties.name + " · " + f.properties.households + " " + text.households)),
     }).addTo(map);
@@ -283,5 +305,5 @@
 
   refreshButtons();
   if ($("grid").value) $("plan-form").requestSubmit();
-  window.wanggePlanner = { map: map };
+  window.wanggePlanner = { map: map, drawnToWgs84: drawnToWgs84 };
 })();
