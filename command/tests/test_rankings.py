@@ -9,8 +9,10 @@ from rest_framework.exceptions import PermissionDenied
 
 from cases.indicators import IndicatorError
 from command import rankings
+from territory.services import role_assign
+from territory.tests.factories import UnitFactory, UserFactory
 
-from .conftest import G1, G2, GB, Q3
+from .conftest import B1A, G1, G2, GB, Q3, at, report
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +24,14 @@ def ranked(t, level, who="commander", unit="411381", by="score"):
     return rows
 
 
-def test_grids_by_score(quarter):
+def test_the_rankings_by_hand(quarter):
+    _grids(quarter)
+    _villages_and_townships(quarter)
+    _other_orders(quarter)
+    _workers(quarter)
+
+
+def _grids(quarter):
     rows = ranked(quarter, "grid")
     assert [(r.rank, r.code) for r in rows] == [(1, G2), (2, G1), (3, GB)]
     g2, g1, gb = rows
@@ -41,7 +50,7 @@ def test_grids_by_score(quarter):
     assert (gb.reported, gb.closed, gb.score) == (1, 0, 33.33)
 
 
-def test_villages_and_townships(quarter):
+def _villages_and_townships(quarter):
     villages = ranked(quarter, "village")
     assert [(r.code, r.score, r.stars) for r in villages] == [
         # 0.3 x 66.67 + 0.15 x 60 + 0.25 x 50 + 0.2 x 66.67 + 0.1 x 50
@@ -54,7 +63,7 @@ def test_villages_and_townships(quarter):
     assert [(r.code, r.score) for r in townships] == [("411381001", 59.83), ("411381101", 33.33)]
 
 
-def test_other_orders(quarter):
+def _other_orders(quarter):
     by_coverage = ranked(quarter, "grid", by="patrol_coverage")
     assert [(r.rank, r.code) for r in by_coverage] == [(1, G1), (2, G2), (2, GB)]
     # Fewest red cards first; equal values share a rank.
@@ -65,7 +74,7 @@ def test_other_orders(quarter):
     assert [r.code for r in by_satisfaction] == [G2, G1, GB]
 
 
-def test_workers(quarter):
+def _workers(quarter):
     rows = {r.name: r for r in ranked(quarter, "worker")}
     t = quarter
     names = {
@@ -83,7 +92,7 @@ def test_workers(quarter):
     assert (micro.households, micro.score, micro.rank) == (1, 0.0, 2)
 
 
-def test_scoped_to_the_user(quarter):
+def test_scoped_to_the_user_in_a_fixed_number_of_queries(quarter):
     # The township's commander sees its grids only, and by default its own township.
     _, _, _, _, rows = rankings.ranking(
         user=quarter.users["township_commander"], level="grid", start=Q3[0], end=Q3[1]
@@ -96,29 +105,37 @@ def test_scoped_to_the_user(quarter):
     with pytest.raises(PermissionDenied):
         ranked(quarter, "grid", who="grid_worker", unit=G1)
 
+    def queries():
+        counts = {}
+        for level in ("grid", "worker", "village"):
+            with CaptureQueriesContext(connection) as ctx:
+                ranked(quarter, level)
+            counts[level] = len(ctx)
+        return counts
 
-@pytest.mark.parametrize(
-    "params, where",
-    [
+    before = queries()
+    assert max(before.values()) <= 5, before
+    # More grids, more workers, more cases: the same number of queries.
+    for n in range(2, 6):
+        UnitFactory(
+            level="grid", code=f"411381101201{n:03d}", parent_code="411381101201", name=f"B{n}"
+        )
+        role_assign(
+            user=UserFactory(username=f"w{n}"), role="grid_worker", unit_code=f"411381101201{n:03d}"
+        )
+    report(quarter, at(9, 4, 10), where=B1A, who="commander")
+    assert queries() == before
+    assert len(ranked(quarter, "grid")) == 7 and len(ranked(quarter, "worker")) == 7
+
+
+def test_bad_parameters(territory):
+    for params, where in (
         ({"level": "county"}, "level"),
         ({"by": "name"}, "by"),
         ({"start": "2026-09-31", "end": "2026-10-01"}, "start"),
-        ({"unit": "41x"}, "unit"),
-    ],
-)
-def test_bad_parameters(territory, params, where):
-    args = {"level": "grid", "start": Q3[0], "end": Q3[1], "unit_code": "411381", **params}
-    if "unit" in args:
-        args["unit_code"] = args.pop("unit")
-    with pytest.raises(IndicatorError) as refused:
-        rankings.ranking(user=territory.users["commander"], **args)
-    assert where in {p.where for p in refused.value.problems}
-
-
-def test_a_fixed_number_of_queries(quarter):
-    counts = {}
-    for level in ("grid", "worker"):
-        with CaptureQueriesContext(connection) as ctx:
-            ranked(quarter, level)
-        counts[level] = len(ctx)
-    assert counts["grid"] <= 5 and counts["worker"] <= 5, counts
+        ({"unit_code": "41x"}, "unit"),
+    ):
+        args = {"level": "grid", "start": Q3[0], "end": Q3[1], "unit_code": "411381", **params}
+        with pytest.raises(IndicatorError) as refused:
+            rankings.ranking(user=territory.users["commander"], **args)
+        assert where in {p.where for p in refused.value.problems}
