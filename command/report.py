@@ -15,9 +15,8 @@ from functools import cache
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from cases import indicators
 from cases.indicators import COUNT, RATE, SCORE, TEXT, Column
@@ -61,7 +60,7 @@ def filename(unit_code: str, period, extension: str) -> str:
 
 
 def title(unit, period) -> str:
-    return _g("Weekly report: %(unit)s (%(code)s), %(start)s to %(end)s") % {
+    return gettext("Weekly report: %(unit)s (%(code)s), %(start)s to %(end)s") % {
         "unit": unit.name,
         "code": unit.code,
         "start": period.start.isoformat(),
@@ -79,13 +78,14 @@ def to_xlsx(*, unit, period, indicator_rows, rankings: dict) -> bytes:
     sheet.title = str(pgettext_lazy("indicators", "Indicators"))[:31]
     heading = title(unit, period)
     indicators.write_sheet(sheet, indicator_rows, heading=heading, columns=indicators.COLUMNS)
+    ranking = gettext("Ranking")
     for level, standings in rankings.items():
         sheet = book.create_sheet(str(LEVEL_TITLES[level])[:31])
         columns = WORKER_COLUMNS if level == "worker" else RANKING_COLUMNS
         indicators.write_sheet(
             sheet,
             standings,
-            heading=f"{heading} · {_g('Ranking')}: {LEVEL_TITLES[level]}",
+            heading=f"{heading} · {ranking}: {LEVEL_TITLES[level]}",
             columns=columns,
             first_bold=False,
         )
@@ -235,18 +235,18 @@ def _bounds(collection) -> list[list[float]]:
 
 
 def _legend(unit, period, level) -> str:
+    nothing, what = gettext("Nothing to rate"), gettext("stars of the score")
     rows = "".join(
         f'<li><span class="swatch" style="background:{COLOURS[s - 1]}"></span>{"★" * s}</li>'
         for s in (5, 4, 3, 2, 1)
     )
     rows += (
-        f'<li><span class="swatch" style="background:{NO_SCORE}"></span>'
-        f"{html.escape(_g('Nothing to rate'))}</li>"
+        f'<li><span class="swatch" style="background:{NO_SCORE}"></span>{html.escape(nothing)}</li>'
     )
     return (
         '<div class="report-legend">'
         f"<strong>{html.escape(title(unit, period))}</strong>"
-        f"<p>{html.escape(str(LEVEL_TITLES[level]))}: {html.escape(_g('stars of the score'))}</p>"
+        f"<p>{html.escape(str(LEVEL_TITLES[level]))}: {html.escape(what)}</p>"
         f"<ul>{rows}</ul></div>"
     )
 

@@ -109,3 +109,8 @@ def test_the_ratings_page_shows_the_figures(territory, client):
     assert len(response.context["table"]) == 3
     response = client.get(reverse("command-ratings"), {"year": "20x6", "quarter": 3})
     assert response.status_code == 400
+    # In Chinese (the catalogue is compiled by the bootstrap).
+    response = client.get(
+        reverse("command-ratings"), {"year": 2026, "quarter": 3}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert "季度星级评定" in response.content.decode()
