@@ -14,10 +14,11 @@ from command import services
 
 pytestmark = pytest.mark.django_db
 
-Q3 = {"start": "2026-07-01", "end": "2026-09-30"}
+# Every reader reaches the village; the defaults (one's own unit) are checked below.
+Q3 = {"start": "2026-07-01", "end": "2026-09-30", "unit": "411381001001"}
 ENDPOINTS = [
     ("api-command-rankings", {"level": "grid", **Q3}),
-    ("api-command-ratings", {"year": "2026", "quarter": "3"}),
+    ("api-command-ratings", {"year": "2026", "quarter": "3", "unit": "411381001001"}),
     ("api-command-ratings-annual", {"year": "2026", "kind": "village"}),
     ("api-command-report-xlsx", Q3),
     ("api-command-report-html", Q3),
