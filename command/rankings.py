@@ -12,11 +12,11 @@ incidents they logged, their visits, and the share of the households of their gr
 visited. A fixed number of queries per call, whatever the number of units, workers or cases.
 """
 
-import datetime
 from dataclasses import dataclass, fields
 
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 
@@ -359,7 +359,7 @@ def ranking(*, user, unit_code=None, level=None, start=None, end=None, by=None, 
     unit = ranking_unit_for(user=user, unit_code=unit_code)
     level, by = parse_ranking(level, by)
     if not start and not end:
-        p = indicators.this_quarter(today or datetime.date.today())
+        p = indicators.this_quarter(today or timezone.localdate())
     else:
         p = indicators.period(start, end)
     return unit, p, level, by, standings(unit=unit, period=p, level=level, by=by)

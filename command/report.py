@@ -214,7 +214,7 @@ def to_html(*, unit, period, level: str, standings, geometries: dict) -> str:
     if collection["features"]:
         m.fit_bounds(_bounds(collection))
     m.get_root().html.add_child(folium.Element(_legend(unit, period, level)))
-    m.get_root().title = title(unit, period)
+    m.get_root().title = html.escape(title(unit, period))  # folium writes it as it is
     return m.get_root().render()
 
 

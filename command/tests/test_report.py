@@ -36,6 +36,7 @@ class Links(HTMLParser):
 def test_the_report_files(quarter, api):
     # A name typed in by someone: text in the workbook, escaped on the map.
     Unit.objects.filter(code=G1).update(name="<img src=x onerror=alert(1)>一网格")
+    Unit.objects.filter(code="411381").update(name="县</title><img src=y>")
     client = api(quarter.users["commander"])
     response = client.get(reverse("api-command-report-xlsx"), {"unit": "411381", **PERIOD})
     assert response.status_code == 200
@@ -76,6 +77,7 @@ def test_the_report_files(quarter, api):
     assert "cdn.jsdelivr" not in text and "code.jquery" not in text
     assert "L.map(" in text and "leaflet-container" in text  # Leaflet and its style, inlined
     # Escaped for the tooltip's innerHTML (and then written as JSON by folium).
+    assert "<img src=y" not in text and "县&lt;/title&gt;" in text
     assert "<img src=x" not in text and "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in text
     for h in quarter.households.values():
         h.refresh_from_db()
