@@ -69,3 +69,7 @@ class StarRating(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.subject} {self.year}Q{self.quarter}: {self.stars}"
+
+
+# Registered with the models, which every start-up imports (apps.py stays the command screen's).
+from . import checks  # noqa: E402, F401

@@ -6,11 +6,14 @@ anonymous users are sent to log in, a unit outside one's reach is a 404 and a ba
 import datetime
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.working_time import SHANGHAI
 from command import services
+from command.models import StarRating
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +97,25 @@ def test_a_quarters_ratings_with_their_figures(territory, api):
     assert line["total_stars"] == 1 and line["history"] == [
         {"quarter": 3, "stars": 1, "score": 0.0}
     ]
+
+    # A fixed number of queries, whatever the number of ratings.
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert (
+                client.get(reverse("api-command-ratings"), {"year": 2026, "quarter": 3}).status_code
+                == 200
+            )
+            assert (
+                client.get(reverse("api-command-ratings-annual"), {"year": 2026}).status_code == 200
+            )
+        return len(ctx)
+
+    before = queries()
+    extra = StarRating.objects.get(kind="grid", subject="411381001001001")
+    for q in (1, 2):
+        extra.pk, extra.quarter = None, q
+        extra.save()
+    assert queries() == before <= 8
     for params in ({"year": 2026, "quarter": 5}, {"year": "x", "quarter": 1}, {"kind": "x"}):
         refused = client.get(reverse("api-command-ratings"), {"year": 2026, "quarter": 3, **params})
         assert refused.status_code == 400

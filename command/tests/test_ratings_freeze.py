@@ -107,3 +107,12 @@ def test_the_command(territory, capsys):
         call_command("freeze_ratings", "--year", "2026")
     with pytest.raises(CommandError, match="has not ended"):
         call_command("freeze_ratings", "--year", "2099", "--quarter", "1")
+
+
+def test_a_wrong_formula_is_said_at_start_up():
+    from command.checks import star_formula_check
+
+    assert star_formula_check() == []
+    with override_settings(WANGGE_STAR_FORMULA={"weights": {"speed": 1}}):
+        (error,) = star_formula_check()
+    assert error.id == "command.E001" and "speed" in error.msg
