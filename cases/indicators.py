@@ -392,12 +392,24 @@ def to_xlsx(
     territory (the unit first), rates as percentages, hours to one decimal, counts as
     integers; an empty cell where there is nothing to rate."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     sheet = book.active
     sheet.title = str(pgettext_lazy("indicators", "Indicators"))[:31]
+    write_sheet(sheet, rows, heading=heading, columns=columns)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def write_sheet(
+    sheet, rows: Sequence, *, heading: str, columns: Sequence[Column], first_bold: bool = True
+) -> None:
+    """One sheet of the report's style (to_xlsx's): the rows are objects with an attribute per
+    column (the first, in bold, the unit itself, unless `first_bold` is off)."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     sheet.cell(row=1, column=1, value=heading).font = Font(bold=True, size=13)
     bold = Font(bold=True)
     for j, c in enumerate(columns, start=1):
@@ -414,9 +426,6 @@ def to_xlsx(
             if c.kind == TEXT and isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"
             cell.number_format = NUMBER_FORMATS[c.kind]
-            if i == 3:
+            if i == 3 and first_bold:
                 cell.font = bold  # the unit itself, above its children
     sheet.freeze_panes = "C3"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -763,9 +763,13 @@ def indicator_unit_for(*, user, unit_code=None) -> Unit:
     return unit
 
 
-def indicator_statement(*, unit: Unit, period, by_child: bool) -> tuple[str, dict]:
+def indicator_statement(
+    *, unit: Unit, period, by_child: bool, code_length: int | None = None
+) -> tuple[str, dict]:
     """The one statement of case_indicators and its parameters (for EXPLAIN and the bench):
-    rows (child code, part, sums in the order of _PARTS[part])."""
+    rows (child code, part, sums in the order of _PARTS[part]). With `code_length` the rows are
+    per unit of that code length below `unit` (every grid of a county: 15), not per child
+    (division codes extend their parent's, territory.codes)."""
     from . import indicators
 
     p = period
@@ -773,7 +777,11 @@ def indicator_statement(*, unit: Unit, period, by_child: bool) -> tuple[str, dic
     lo, hi = p.instants()
     key = f"split_part(substr(c.territory_path, {len(unit.path) + 2}), '/', 1)"
     card_key = f"split_part(substr(territory_path, {len(unit.path) + 2}), '/', 1)"
-    if not by_child:
+    if code_length is not None:
+        pattern = f"'(?:^|/)([0-9]{{{int(code_length)}}})(?:/|$)'"
+        key = f"coalesce(substring(c.territory_path FROM {pattern}), '')"
+        card_key = f"coalesce(substring(territory_path FROM {pattern}), '')"
+    elif not by_child:
         key = card_key = "''"
     # Reports before the table's first day count from it (indicators.HOURS_LOOKBACK_DAYS).
     created = "greatest(c.created_at, %(floor)s)"
@@ -808,19 +816,7 @@ def case_indicators(*, user, unit_code, start, end, by_child=False):
 
     unit = indicator_unit_for(user=user, unit_code=unit_code)
     p = indicators.period(start, end)
-    sql, params = indicator_statement(unit=unit, period=p, by_child=by_child)
-    sums: dict[str, dict[str, float]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for k, part, *values in cursor.fetchall():
-            into = sums.setdefault(k, {})
-            names = _PARTS[part]
-            for name, value in zip(names, values, strict=True):
-                if name:
-                    into[name] = into.get(name, 0) + (
-                        float(value) if name == "handling_seconds" else int(value)
-                    )
-    counts = {k: indicators.Counts(**v) for k, v in sums.items()}
+    counts = indicator_counts(unit=unit, period=p, by_child=by_child)
     rows = [
         indicators.row(
             unit_code=unit.code,
@@ -851,6 +847,28 @@ def case_indicators(*, user, unit_code, start, end, by_child=False):
                 )
             )
     return rows
+
+
+def indicator_counts(*, unit: Unit, period, by_child=False, code_length=None) -> dict:
+    """The additive sums (cases.indicators.Counts) of indicator_statement, per key: the child
+    code, the code of the given length, or '' (what lies directly in the unit). One query."""
+    from . import indicators
+
+    sql, params = indicator_statement(
+        unit=unit, period=period, by_child=by_child, code_length=code_length
+    )
+    sums: dict[str, dict[str, float]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for k, part, *values in cursor.fetchall():
+            into = sums.setdefault(k, {})
+            names = _PARTS[part]
+            for name, value in zip(names, values, strict=True):
+                if name:
+                    into[name] = into.get(name, 0) + (
+                        float(value) if name == "handling_seconds" else int(value)
+                    )
+    return {k: indicators.Counts(**v) for k, v in sums.items()}
 
 
 _PARTS = {

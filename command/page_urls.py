@@ -1,3 +1,10 @@
 """The command screen's pages under /command/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import ratings_views
+
+urlpatterns: list = [
+    path("command/rankings/", ratings_views.rankings_page, name="command-rankings"),
+    path("command/ratings/", ratings_views.ratings_page, name="command-ratings"),
+]
