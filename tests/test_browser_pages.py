@@ -134,6 +134,18 @@ def test_field_page_fits_a_small_phone_with_big_tap_targets(
     assert not small, small
     overflow = page.evaluate(OVERFLOW)
     assert not overflow["wide"] and overflow["page"][0] <= overflow["page"][1], overflow
+    page.click(".topbar .menu-toggle")  # closed again
+    # Zoomed out, the two stops overlap: one badge with their number, named by the stops it
+    # holds; a tap on it zooms in and parts them.
+    assert sorted(page.locator(".stop-number").all_inner_texts()) == ["1", "2"]
+    page.evaluate("() => window.wanggeField.map.setZoom(window.wanggeField.map.getZoom() - 5)")
+    cluster = page.locator(".stop-cluster")
+    cluster.wait_for()
+    assert cluster.inner_text() == "2" and cluster.get_attribute("aria-label") == "站点 1, 2"
+    assert page.locator(".stop-number").count() == 0
+    cluster.tap()
+    page.wait_for_selector(".stop-number")
+    assert sorted(page.locator(".stop-number").all_inner_texts()) == ["1", "2"]
     connections.close_all()
     assert not problems, problems
     context.close()
