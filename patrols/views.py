@@ -21,6 +21,9 @@ SERVICE_WORKER = Path(__file__).resolve().parent / "static" / "patrols" / "field
 # A worker patrols a handful of grids; a superuser "patrols" a city's 6,125. Beyond this many the
 # page lists the first ones and searches the rest (a select of thousands weighs 585 KB).
 FIELD_UNIT_CHOICES = 100
+# Basemap tiles the field page's service worker keeps for offline use, newest first: street
+# zooms of a few grids, at most some tens of MB of vector tiles on a cheap phone.
+FIELD_TILE_CACHE_LIMIT = 1500
 
 
 @login_required
@@ -83,6 +86,9 @@ def service_worker(request):
         for name in (
             "leaflet/leaflet.css",
             "leaflet/leaflet.js",
+            "leaflet/markercluster/MarkerCluster.css",
+            "leaflet/markercluster/leaflet.markercluster.js",
+            "wangge/clusters.js",
             "vendor/gcoord/gcoord.global.prod.js",
             "vendor/protomaps-leaflet/protomaps-leaflet.js",
             "basemap/basemap.js",
@@ -92,7 +98,11 @@ def service_worker(request):
             "wangge/icons/wangge-192.png",
         )
     ]
-    body = SERVICE_WORKER.read_text().replace("__ASSETS__", repr(assets).replace("'", '"'))
+    body = (
+        SERVICE_WORKER.read_text()
+        .replace("__ASSETS__", json.dumps(assets))
+        .replace("__TILE_LIMIT__", str(int(FIELD_TILE_CACHE_LIMIT)))
+    )
     response = HttpResponse(body, content_type="application/javascript")
     response["Service-Worker-Allowed"] = "/field/"
     return response

@@ -12,6 +12,9 @@ VENDOR = ROOT / "static" / "vendor"
 COPIES = [
     ("leaflet/dist", "leaflet"),
     ("leaflet-draw/dist", "leaflet/draw"),
+    # Markers that overlap at the map's zoom (households, a route's stops) drawn as one cluster
+    # with its count; keyboard-reachable (Enter zooms in, or spreads them at the last zoom).
+    ("leaflet.markercluster/dist", "leaflet/markercluster"),
     # WGS84 <-> GCJ-02/BD-09 in the browser: a phone's GPS position on a Chinese basemap.
     ("gcoord/dist", "gcoord"),
     # Vector tiles on a Leaflet map (the server's own basemap, basemap/static/basemap/basemap.js):

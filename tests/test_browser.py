@@ -14,6 +14,7 @@ from django.db import connections  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from territory.models import Unit  # noqa: E402
+from tests.accessibility import assert_accessible  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -39,6 +40,9 @@ def _jpeg() -> bytes:
 
 
 JPEG = _jpeg()
+# The paths of the tiles in the field page's tile cache (patrols/static/patrols/field-sw.js).
+TILE_CACHE = """() => caches.open('wangge-field-tiles').then((cache) => cache.keys())
+  .then((keys) => keys.map((request) => new URL(request.url).pathname))"""
 
 
 @pytest.fixture
@@ -157,6 +161,20 @@ def test_map_stacks_a_buildings_households_and_drills_once_into_a_micro_grid(
     assert page.get_attribute("#breadcrumb a:last-child", "aria-current") == "location"
     assert page.get_attribute("#breadcrumb a:first-child", "href") == "#top"
     assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Zoom in"
+    # Zoomed out, the tower and the house overlap: one cluster counting their households, named
+    # for a screen reader; Enter on it (from the keyboard) zooms in and parts them again.
+    page.evaluate("() => window.wanggeMap.map.setZoom(window.wanggeMap.map.getZoom() - 5)")
+    cluster = page.locator(".household-cluster")
+    cluster.wait_for()
+    assert cluster.inner_text() == "1,201"
+    assert cluster.get_attribute("aria-label") == "1,201 households · 2 addresses"
+    assert cluster.get_attribute("role") == "button"
+    assert page.locator(".household-stack").count() == 0
+    assert_accessible(page, "map, a micro-grid's households clustered")
+    cluster.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".household-stack")
+    page.wait_for_selector(".household-cluster", state="detached")
     connections.close_all()
     assert not errors
     context.close()
@@ -223,6 +241,7 @@ def test_planner_previews_adjusts_and_commits_micro_grids(territory, live_server
     page.click("#merge")
     page.wait_for_function("() => document.querySelectorAll('path.proposal-part').length === 4")
     assert "all within the bounds" in page.inner_text("#summary")
+    assert_accessible(page, "planner, a preview")
     # Lock micro-grid 1 and re-run the rest: it stays, locked, with its households.
     kept = page.inner_text("#parts tr[data-part='1'] td:nth-child(2)")
     page.click("#parts tr[data-part='1']")
@@ -290,8 +309,13 @@ def test_planner_finds_a_grid_by_name_beyond_the_listed_ones(
     assert not errors
 
 
-def test_field_page_logs_an_incident_offline_and_sends_it_once(territory, live_server, browser):
+def test_field_page_logs_an_incident_offline_and_sends_it_once(
+    territory, live_server, browser, monkeypatch
+):
+    from patrols import views
     from patrols.models import Incident, IncidentPhoto
+
+    monkeypatch.setattr(views, "FIELD_TILE_CACHE_LIMIT", 4)  # the service worker keeps 4 tiles
 
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
@@ -341,10 +365,22 @@ def test_field_page_logs_an_incident_offline_and_sends_it_once(territory, live_s
     assert incident.grid.code == "411381001001001" and incident.item.code == "0201"
     assert (round(incident.location.x, 3), round(incident.location.y, 3)) != (112.021, 32.621)
     assert IncidentPhoto.objects.filter(incident=incident).count() == 1
-    # The page opens with no network, from the service worker's cache.
+    # Reloaded under the service worker, the basemap's tiles go to its tile cache, trimmed to
+    # the newest 4.
+    page.reload()
+    page.wait_for_selector("#map[data-loaded]")
+    page.wait_for_load_state("networkidle")
+    for _ in range(100):  # the worker trims after it answers: until it has
+        cached = page.evaluate(TILE_CACHE)
+        if len(cached) <= 4:
+            break
+        page.wait_for_timeout(100)
+    assert len(cached) == 4 and all(path.startswith("/tiles/") for path in cached), cached
+    # The page opens with no network, from the service worker's cache, and so do the tiles.
     context.set_offline(True)
     page.reload()
     page.wait_for_selector("#log-incident")
+    assert page.evaluate("(url) => fetch(url).then((r) => r.status)", cached[-1]) in (200, 204)
     connections.close_all()
     hosts = {urlparse(url).hostname for url in requests if not url.startswith(("data:", "blob:"))}
     assert hosts in ({"127.0.0.1"}, {"localhost"}), hosts

@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from tests.accessibility import assert_accessible
 from tests.test_browser import browser  # noqa: F401 (the fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -117,6 +118,7 @@ def test_field_page_fits_a_small_phone_with_big_tap_targets(
     page.click("#log-incident")  # the form's selects and buttons are tap targets too
     page.wait_for_selector("#incident-form:not([hidden])")
     shoot(page, "field", "grid_worker", width, height)
+    assert_accessible(page, "field page, incident form open")
     small = [t for t in page.evaluate(TAP_TARGETS) if t["width"] < 44 or t["height"] < 44]
     assert not small, small
     overflow = page.evaluate(OVERFLOW)
@@ -132,6 +134,18 @@ def test_field_page_fits_a_small_phone_with_big_tap_targets(
     assert not small, small
     overflow = page.evaluate(OVERFLOW)
     assert not overflow["wide"] and overflow["page"][0] <= overflow["page"][1], overflow
+    page.click(".topbar .menu-toggle")  # closed again
+    # Zoomed out, the two stops overlap: one badge with their number, named by the stops it
+    # holds; a tap on it zooms in and parts them.
+    assert sorted(page.locator(".stop-number").all_inner_texts()) == ["1", "2"]
+    page.evaluate("() => window.wanggeField.map.setZoom(window.wanggeField.map.getZoom() - 5)")
+    cluster = page.locator(".stop-cluster")
+    cluster.wait_for()
+    assert cluster.inner_text() == "2" and cluster.get_attribute("aria-label") == "站点 1, 2"
+    assert page.locator(".stop-number").count() == 0
+    cluster.tap()
+    page.wait_for_selector(".stop-number")
+    assert sorted(page.locator(".stop-number").all_inner_texts()) == ["1", "2"]
     connections.close_all()
     assert not problems, problems
     context.close()
@@ -147,13 +161,24 @@ def test_every_role_lands_on_its_work_and_errors_have_a_way_home(
 ):
     territory.users["grid_chief"].work_phone = "139-0377-0001"
     territory.users["grid_chief"].save()
+    checked = set()  # axe-core runs once on each kind of page: the roles share the templates
     for role, home in HOMES.items():
         context, page, problems = open_page(browser, width, height, locale="zh-CN")
+        if not checked:  # the login page, with its error
+            page.goto(f"{live_server.url}/login/")
+            page.fill("input[name=username]", role)
+            page.fill("input[name=password]", "wrong")
+            page.click("button[type=submit]")
+            page.wait_for_selector(".login [role=alert]")
+            assert_accessible(page, "login")
         sign_in(page, live_server, role)
         assert page.url == f"{live_server.url}{home}", role
         if home in ("/map/", "/field/", "/cases/"):
             page.wait_for_selector("#map[data-loaded]")
         shoot(page, "home", role, width, height)
+        if home not in checked:
+            assert_accessible(page, f"home of {role}")
+            checked.add(home)
         overflow = page.evaluate(OVERFLOW)
         assert overflow["page"][0] <= overflow["page"][1], (role, overflow)
         assert not overflow["wide"], (role, overflow)
@@ -161,6 +186,9 @@ def test_every_role_lands_on_its_work_and_errors_have_a_way_home(
         page.goto(f"{live_server.url}/no-such-page/")
         assert page.title() == "未找到", role
         shoot(page, "404", role, width, height)
+        if "404" not in checked:
+            assert_accessible(page, f"404 for {role}")
+            checked.add("404")
         page.click("main a:has-text('返回我的首页')")
         page.wait_for_load_state("networkidle")
         assert page.url == f"{live_server.url}{home}", role
@@ -175,6 +203,9 @@ def test_every_role_lands_on_its_work_and_errors_have_a_way_home(
             assert response.status == 403 and page.title() == "无权访问", role
             assert page.locator(".topbar nav a[href='/map/']").count() == 1
             shoot(page, "403", role, width, height)
+            if "403" not in checked:
+                assert_accessible(page, f"403 for {role}")
+                checked.add("403")
         connections.close_all()
         assert not problems, (role, problems)
         context.close()
@@ -205,6 +236,7 @@ def test_resident_sees_their_grids_contacts_and_no_staff_tools(
         page.wait_for_selector("#unit-info h2")
         assert page.locator("#drill-down").count() == 0  # it would show nothing
         shoot(page, "map", "resident", width, height)
+        assert_accessible(page, "map of a resident, a grid chosen")
         connections.close_all()
         assert not problems, problems
         context.close()

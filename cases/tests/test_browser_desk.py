@@ -11,6 +11,7 @@ from django.db import connections
 from cases import services
 from cases.models import Case, CaseEvent
 from conftest import HOUSEHOLD_POINTS
+from tests.accessibility import assert_accessible
 from tests.test_browser import browser  # noqa: F401 (the fixture)
 from tests.test_browser_pages import OVERFLOW, TAP_TARGETS, VIEWPORTS, open_page, shoot, sign_in
 
@@ -182,6 +183,7 @@ def test_the_desk_pages_on_a_phone_and_a_desktop(territory, live_server, browser
     assert not page.evaluate("window.hacked")
     shoot(page, "desk-list", "village_officer", width, height)
     _check_fits(page, "list", phone)
+    assert_accessible(page, "case desk")
     # The filters are the API's: a red card, then a value it refuses.
     page.select_option("select[name=card]", "red")
     with page.expect_navigation():
@@ -200,6 +202,7 @@ def test_the_desk_pages_on_a_phone_and_a_desktop(territory, live_server, browser
     assert not page.evaluate("window.hacked")
     shoot(page, "desk-case", "village_officer", width, height)
     _check_fits(page, "case", phone)
+    assert_accessible(page, "case page, dispatch form open")
     connections.close_all()
     # The refused filter is the page's own request, answered 400 on purpose.
     assert [p for p in problems if "card=blue" not in p] == [], problems

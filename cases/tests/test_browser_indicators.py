@@ -10,6 +10,7 @@ from django.db import connections
 from openpyxl import load_workbook
 
 from cases import services
+from tests.accessibility import assert_accessible
 from tests.test_browser import browser  # noqa: F401 (the fixture)
 from tests.test_browser_pages import TAP_TARGETS, open_page, shoot, sign_in
 
@@ -49,6 +50,7 @@ def test_the_centre_reads_and_downloads_its_indicators(
     assert cells.nth(0).inner_text() == "411381" and cells.nth(2).inner_text() == "1"
     assert page.locator("#indicator-table tbody tr").count() == 3  # the county, two townships
     shoot(page, "indicators", "commander", width, height)
+    assert_accessible(page, "indicators")
     assert not page.evaluate(WIDE)
     if phone:
         small = [t for t in page.evaluate(TAP_TARGETS) if t["width"] < 44 or t["height"] < 44]

@@ -11,6 +11,7 @@ from django.db import connections
 
 from cases.tests.test_public import PERSONAL, VILLAGE_A1, publish, raise_case
 from territory.services import role_assign
+from tests.accessibility import assert_accessible
 from tests.test_browser import browser  # noqa: F401 (the fixture)
 from tests.test_browser_pages import OVERFLOW, SCREENSHOTS, TAP_TARGETS, open_page
 
@@ -68,6 +69,7 @@ def test_an_anonymous_visitor_sees_the_published_case_on_a_grid_map(
         layout = page.evaluate(OVERFLOW)
         assert not layout["wide"] and layout["page"][0] <= layout["page"][1], layout
         page.screenshot(path=str(SCREENSHOTS / f"public-zh-{width}x{height}.png"), full_page=True)
+        assert_accessible(page, "public disclosure of a village")
 
         # The language switcher works without a login (on a phone it sits in the menu).
         if width < 800:
@@ -85,6 +87,7 @@ def test_an_anonymous_visitor_sees_the_published_case_on_a_grid_map(
         page.goto(f"{live_server.url}/public/")
         page.wait_for_selector(f"a[href='/public/{VILLAGE_A1}/']")
         page.screenshot(path=str(SCREENSHOTS / f"public-index-{width}x{height}.png"))
+        assert_accessible(page, "public disclosure's index")
     finally:
         context.close()
         connections.close_all()

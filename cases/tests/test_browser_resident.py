@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 import pytest
 from django.db import connections
 
+from tests.accessibility import assert_accessible
 from tests.test_browser import JPEG, browser  # noqa: F401 (the fixture)
 from tests.test_browser_pages import OVERFLOW, TAP_TARGETS, open_page, shoot, sign_in
 
@@ -46,6 +47,7 @@ def test_a_resident_files_a_request_and_rates_the_result(
     page.wait_for_selector("#request-map .leaflet-overlay-pane path")  # the grid's outline
     shoot(page, "resident-new", "resident", 390, 844)
     check_phone_layout(page, "new request")
+    assert_accessible(page, "new request")
 
     # Sent empty: the page says what is missing, next to the fields, and sends nothing.
     page.click("#send")
@@ -94,6 +96,7 @@ def test_a_resident_files_a_request_and_rates_the_result(
     )
     shoot(page, "resident-list", "resident", 390, 844)
     check_phone_layout(page, "my requests")
+    assert_accessible(page, "my requests, a history open")
 
     # The station dispatches, the grid's worker accepts and reports it handled, the station
     # verifies: all through the services, as the desk would.
@@ -116,6 +119,7 @@ def test_a_resident_files_a_request_and_rates_the_result(
     card.locator("textarea[name=note]").fill("很快就修好了")
     shoot(page, "resident-rate", "resident", 390, 844)
     check_phone_layout(page, "rating")
+    assert_accessible(page, "my requests, rating")
     card.locator("button:has-text('Send rating')").click()
     page.wait_for_selector(".messages li.success")
     case.refresh_from_db()
@@ -138,9 +142,11 @@ def test_a_resident_files_a_request_and_rates_the_result(
     desk.goto(f"{live_server.url}/me/requests/")
     assert "我的诉求" in desk.inner_text("h1")
     shoot(desk, "resident-list", "resident", 1440, 900)
+    assert_accessible(desk, "my requests")
     desk.goto(f"{live_server.url}/me/requests/new/")
     desk.wait_for_selector("#request-map .leaflet-overlay-pane path")
     shoot(desk, "resident-new", "resident", 1440, 900)
+    assert_accessible(desk, "new request")
     context.close()
     connections.close_all()
 

@@ -177,13 +177,24 @@
     geoJSON(route, { style: { color: "#1f6fb2", weight: 3, dashArray: route.properties.follows_roads ? null : "6 6" }, interactive: false }).addTo(routeLayer);
     const list = $("route-stops");
     list.replaceChildren();
+    // Stops that overlap at the map's zoom are one badge with their number of stops; its name
+    // lists them ("Stops 4, 5, 6"); zooming in (or Enter on it) parts them.
+    const stopLayer = WanggeClusters.group({
+      className: "stop-cluster",
+      count: (markers) => markers.length,
+      label: (markers) => text.stops + " " + markers.map((m) => m.options.order).sort((a, b) => a - b).join(", "),
+    });
     for (const stop of route.properties.stops) {
       const p = stop.properties;
       const [lon, lat] = stop.geometry.coordinates;
       // An element, not a string: Leaflet would parse a string as HTML.
       const number = document.createElement("span");
       number.textContent = String(p.order);
-      L.marker(toMap(lon, lat), { icon: L.divIcon({ className: "stop-number", html: number }) }).addTo(routeLayer);
+      L.marker(toMap(lon, lat), {
+        icon: L.divIcon({ className: "stop-number", html: number, iconSize: [28, 28] }),
+        order: p.order,
+        title: text.stop + " " + p.order + " · " + p.address, // a property: set as text
+      }).addTo(stopLayer);
       // One stop per building: its due households folded under it.
       const item = document.createElement("li");
       const households = p.households || [];
@@ -209,6 +220,7 @@
       }
       list.appendChild(item);
     }
+    stopLayer.addTo(routeLayer);
     $("route-summary").textContent = (route.properties.total_m / 1000).toFixed(2) + " km, " +
       (route.properties.follows_roads ? text.roads : text.straight);
   }

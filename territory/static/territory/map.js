@@ -147,11 +147,17 @@
   }
 
   // Households at one place (the flats of a building) are one marker with their number; a
-  // click lists them. Grouped by their point as the API gives it.
+  // click lists them. Grouped by their point as the API gives it. Places that overlap at the
+  // map's zoom are one cluster counting their households (static/wangge/clusters.js).
   async function showHouseholds(code) {
     const features = await fetchAll("/api/households/?grid=" + encodeURIComponent(code) + "&crs=" + config.crs);
     if (pointLayer) pointLayer.remove(); // a micro-grid's households are its grid's: never twice
-    pointLayer = L.layerGroup().addTo(map);
+    pointLayer = WanggeClusters.group({
+      className: "household-cluster",
+      count: (markers) => markers.reduce((sum, m) => sum + (m.options.households || 1), 0),
+      format: number,
+      label: (markers, count) => number(count) + " " + text.householdsUnit + " · " + number(markers.length) + " " + text.places,
+    });
     const places = new Map();
     for (const f of features) {
       const [x, y] = f.geometry.coordinates;
@@ -164,7 +170,7 @@
       const latlng = L.latLng(y, x);
       if (group.length === 1) {
         const p = group[0].properties;
-        L.circleMarker(latlng, { radius: 5, color: "#333", weight: 1, fillColor: "#ffb300", fillOpacity: 0.9 })
+        L.circleMarker(latlng, { radius: 5, color: "#333", weight: 1, fillColor: "#ffb300", fillOpacity: 0.9, households: 1 })
           .bindTooltip(label(p.address + " · " + p.head_name)).addTo(pointLayer);
         continue;
       }
@@ -174,6 +180,7 @@
         icon: L.divIcon({ className: "household-stack", html: count, iconSize: [30, 30] }),
         keyboard: true,
         title: number(group.length) + " " + text.householdsUnit,
+        households: group.length,
       });
       const list = document.createElement("ul");
       list.className = "stack-list";
@@ -186,6 +193,7 @@
       marker.bindTooltip(label(number(group.length) + " " + text.householdsUnit));
       marker.addTo(pointLayer);
     }
+    pointLayer.addTo(map);
     document.getElementById("map").dataset.households = String(features.length);
     document.getElementById("map").dataset.places = String(places.size);
   }
