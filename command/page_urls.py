@@ -1,3 +1,9 @@
 """The command screen's pages under /command/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns: list = [
+    path("command/", views.screen_page, name="command"),
+]
