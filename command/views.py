@@ -62,7 +62,7 @@ def _text() -> dict:
         "cells": _("cells"),
         "perCell": _("per cell, up to"),
         "previous": _("previous period"),
-        "reported": _("Reported"),
+        "reported": _("Cases reported"),
         "on_time_closing_rate": _("On-time closing"),
         "overdue": _("Overdue (red cards)"),
         "rework": _("Rework"),

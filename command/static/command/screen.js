@@ -306,6 +306,8 @@
 
   async function reload(fit) {
     status("");
+    delete mapEl.dataset.loaded; // until every layer of this view is in
+
     await run("summary", () => loadSummary(fit));
     await Promise.all([
       run("heat", loadHeat), run("choropleth", loadChoropleth), run("hotspots", loadHotspots),
@@ -321,9 +323,11 @@
     reload(true);
   }
 
+  // The Monday `offset` weeks from this one (local dates: no time zone enters the sum).
   function weekDate(offset) {
-    const day = new Date($("f-date").max + "T00:00:00");
-    day.setDate(day.getDate() + 7 * offset);
+    const [y, m, d] = $("f-date").max.split("-").map(Number);
+    const day = new Date(Date.UTC(y, m - 1, d));
+    day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7) + 7 * offset);
     return day.toISOString().slice(0, 10);
   }
 
