@@ -126,9 +126,13 @@ def screen_request(request):
     return unit, filters, q
 
 
-def _level(unit, q) -> str:
+def _level(unit, q, *, default_grid: bool) -> str:
+    """The level asked for, or by default the one right below the unit (the choropleth) or
+    its grids (Gi* is on per-grid rates)."""
     below = selectors.levels_below(unit.level)
-    level = q.get("level") or (selectors.Level.GRID if selectors.Level.GRID in below else "")
+    grid = selectors.Level.GRID
+    default = (grid if grid in below else below[0]) if default_grid and below else ""
+    level = q.get("level") or default or (below[0] if below else "")
     if not level:
         raise CommandError([Problem("level", f"a {unit.level} has no level below to map")])
     return level
@@ -191,7 +195,12 @@ class Heat(GenericAPIView):
 
 
 LEVEL_PARAMETERS = [
-    OpenApiParameter("level", str, enum=list(selectors.CHOROPLETH_LEVELS), description="grid"),
+    OpenApiParameter(
+        "level",
+        str,
+        enum=list(selectors.CHOROPLETH_LEVELS),
+        description="default: the level below the unit (the choropleth), the grids (hot spots)",
+    ),
     OpenApiParameter("measure", str, enum=list(selectors.MEASURES)),
     OpenApiParameter("zoom", int, description="the map's zoom: how far outlines are simplified"),
 ]
@@ -211,7 +220,7 @@ class Choropleth(GenericAPIView):
         """The units at a level with cases per 100 households, overdue rate and patrol
         coverage, classed by natural breaks or quantiles, with the legend."""
         unit, filters, q = screen_request(request)
-        level = _level(unit, q)
+        level = _level(unit, q, default_grid=False)
         key = {
             "unit": unit.path,
             "filters": filters.key(),
@@ -242,7 +251,7 @@ class HotSpots(GenericAPIView):
         """Getis-Ord Gi* of a rate over the units at a level (Queen contiguity): z, confidence
         (90/95/99, 0 when not significant) and hot or cold."""
         unit, filters, q = screen_request(request)
-        level = _level(unit, q)
+        level = _level(unit, q, default_grid=True)
         key = {
             "unit": unit.path,
             "filters": filters.key(),

@@ -89,12 +89,14 @@ def test_the_commander_s_screen_draws_filters_and_drills_down(
                 page.select_option("#f-catalogue", "item:0201")
             page.wait_for_selector("#map[data-loaded]")
             assert page.get_attribute("canvas.heat-canvas", "data-cells") == "1"
-            # Drill down from the keyboard's list to the first grid: everything re-centres.
-            page.select_option("#f-drill", "411381001001001")
+            # Drill down from the keyboard's list of the county's townships: everything
+            # re-centres on the first, whose villages the choropleth shows now.
+            page.select_option("#f-drill", "411381001")
             page.click("#f-drill-go")
-            page.wait_for_selector("#map[data-loaded][data-unit='411381001001001']")
-            assert page.locator("#command-trail a").count() == 4  # county down to the grid
-            assert page.input_value("#f-level") == "microgrid"
+            page.wait_for_selector("#map[data-loaded][data-unit='411381001']")
+            assert page.locator("#command-trail a").count() == 2  # the county, the township
+            assert page.input_value("#f-level") == "village"
+            assert page.get_attribute("canvas.heat-canvas", "data-cells") == "1"  # its 0201 case
             shoot(page, "command-drilled", "commander", width, height)
             # The view as a PNG for the weekly report, made in the page from its canvases.
             with page.expect_download() as download:

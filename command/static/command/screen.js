@@ -20,7 +20,7 @@
   map.setView([32.65, 112.1], 10);
   const renderer = L.canvas({ padding: 0.3 });
 
-  const state = { unit: "", levels: [], bbox: null };
+  const state = { unit: "", spotLevel: "", bbox: null };
   const layers = { choropleth: null, hotspots: null, cards: null, workers: null };
 
   function el(tag, attrs, ...children) {
@@ -174,9 +174,9 @@
   async function loadHotspots() {
     if (layers.hotspots) { layers.hotspots.remove(); layers.hotspots = null; }
     $("legend-spots").hidden = !$("f-hotspots").checked;
-    if (!$("f-hotspots").checked || !$("f-level").value) return;
+    if (!$("f-hotspots").checked || !state.spotLevel) return;
     const measure = $("f-measure").value;
-    const data = await get("hotspots", { level: $("f-level").value, measure: measure, zoom: map.getZoom() });
+    const data = await get("hotspots", { level: state.spotLevel, measure: measure, zoom: map.getZoom() });
     data.features = data.features.filter((f) => f.properties.confidence);
     layers.hotspots = L.geoJSON(data, {
       renderer: renderer,
@@ -253,8 +253,11 @@
     const level = $("f-level");
     const wanted = level.value;
     level.replaceChildren(...unit.levels_below.map((lv) => el("option", { value: lv }, text.levels[lv] || lv)));
+    // The choropleth starts one level down (a county's townships: 28 shapes, not 6,125 grids);
+    // the hot spots are the grids' (Gi* on per-grid rates), or a grid's micro-grids.
     if (unit.levels_below.includes(wanted)) level.value = wanted;
-    else if (unit.levels_below.includes("grid")) level.value = "grid";
+    else if (unit.levels_below.length) level.value = unit.levels_below[0];
+    state.spotLevel = unit.levels_below.includes("grid") ? "grid" : unit.levels_below[0] || "";
     state.bbox = unit.bbox;
     if (fit) map.fitBounds([[unit.bbox[1], unit.bbox[0]], [unit.bbox[3], unit.bbox[2]]], { padding: [10, 10] });
     const h = data.headline;
