@@ -311,9 +311,14 @@
     status("");
     delete mapEl.dataset.loaded; // until every layer of this view is in
 
-    await run("summary", () => loadSummary(fit));
+    // The cells, cards and workers need only the unit (the API's default is the user's own):
+    // they load beside the summary; the choropleth and hot spots wait for its levels.
+    // The cells are asked for first: the first frame waits for them alone.
     await Promise.all([
-      run("heat", loadHeat), run("choropleth", loadChoropleth), run("hotspots", loadHotspots),
+      run("heat", loadHeat),
+      run("summary", () => loadSummary(fit)).then(() =>
+        Promise.all([run("choropleth", loadChoropleth), run("hotspots", loadHotspots)])
+      ),
       run("cards", loadCards), run("workers", loadWorkers),
     ]);
     mapEl.dataset.loaded = "1";
