@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Case
+from territory.models import Unit
 from tests.test_browser import browser  # noqa: F401 (the fixture)
 from tests.test_browser_pages import OVERFLOW, open_page, shoot, sign_in
 
@@ -28,6 +29,7 @@ PAINTED = """(selector) => {
   return n;
 }"""
 OVERLAY = ".leaflet-overlay-pane canvas:not(.heat-canvas)"
+MARKUP = '<img src=x onerror="document.body.dataset.owned=1">镇'
 
 
 def test_the_commander_s_screen_draws_filters_and_drills_down(
@@ -43,6 +45,8 @@ def test_the_commander_s_screen_draws_filters_and_drills_down(
     ]:
         case = services.case_report(user=commander, item=item, lon=lon, lat=lat)
     Case.objects.filter(pk=case.pk).update(due_at=timezone.now() - datetime.timedelta(hours=2))
+    # A name typed by a person is text wherever the screen shows it, never markup.
+    Unit.objects.filter(code="411381001").update(name=MARKUP)
     host = urlparse(live_server.url).netloc
     for width, height in [(1440, 900), (390, 844)]:
         phone = width < 700
@@ -95,6 +99,9 @@ def test_the_commander_s_screen_draws_filters_and_drills_down(
             page.click("#f-drill-go")
             page.wait_for_selector("#map[data-loaded][data-unit='411381001']")
             assert page.locator("#command-trail a").count() == 2  # the county, the township
+            assert page.inner_text("#command-trail a >> nth=1") == MARKUP
+            assert MARKUP in page.inner_text("#command-unit")
+            assert page.locator("body img, body[data-owned]").count() == 0
             assert page.input_value("#f-level") == "village"
             assert page.get_attribute("canvas.heat-canvas", "data-cells") == "1"  # its 0201 case
             shoot(page, "command-drilled", "commander", width, height)
