@@ -19,6 +19,13 @@
   WanggeBasemap.add(map, config);
   map.setView([32.65, 112.1], 10);
   const renderer = L.canvas({ padding: 0.3 });
+  // The data is WGS84; a GCJ-02 or BD-09 basemap (WANGGE_BASEMAP_CRS) gets every position
+  // shifted as the field page does (vendored gcoord), so the layers sit on its streets.
+  const MAP_CRS = window.gcoord && { gcj02: gcoord.GCJ02, bd09: gcoord.BD09 }[config.crs];
+  const toMap = (lon, lat) => (MAP_CRS ? gcoord.transform([lon, lat], gcoord.WGS84, MAP_CRS) : [lon, lat]);
+  const fromMap = (lon, lat) => (MAP_CRS ? gcoord.transform([lon, lat], MAP_CRS, gcoord.WGS84) : [lon, lat]);
+  const latLng = (lon, lat) => { const [x, y] = toMap(lon, lat); return L.latLng(y, x); };
+  const onMap = (geojson) => (MAP_CRS ? gcoord.transform(geojson, gcoord.WGS84, MAP_CRS) : geojson);
 
   const state = { unit: "", spotLevel: "", bbox: null };
   const layers = { choropleth: null, hotspots: null, cards: null, workers: null };
@@ -97,8 +104,10 @@
       const merc = L.Projection.SphericalMercator;
       let drawn = 0;
       for (const [ix, iy, n] of this.data.cells) {
-        const a = this._map.latLngToContainerPoint(merc.unproject(L.point(ix * cell, (iy + 1) * cell)));
-        const b = this._map.latLngToContainerPoint(merc.unproject(L.point((ix + 1) * cell, iy * cell)));
+        const nw = merc.unproject(L.point(ix * cell, (iy + 1) * cell));
+        const se = merc.unproject(L.point((ix + 1) * cell, iy * cell));
+        const a = this._map.latLngToContainerPoint(latLng(nw.lng, nw.lat));
+        const b = this._map.latLngToContainerPoint(latLng(se.lng, se.lat));
         if (b.x < 0 || a.x > size.x || b.y < 0 || a.y > size.y) continue;
         const t = top ? Math.log1p(n) / top : 1;
         ctx.fillStyle = heatColour(t);
@@ -123,7 +132,9 @@
     const extra = { layer: layer, zoom: map.getZoom() };
     if (map.getZoom() >= 14) {
       const b = map.getBounds().pad(0.5);
-      extra.bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
+      const sw = fromMap(b.getWest(), b.getSouth());
+      const ne = fromMap(b.getEast(), b.getNorth());
+      extra.bbox = [sw[0], sw[1], ne[0], ne[1]].map((v) => v.toFixed(5)).join(",");
     }
     const data = await get("heat", extra);
     heat.set(data);
@@ -146,7 +157,7 @@
     if (!$("f-choropleth").checked || !$("f-level").value) { legendClasses(null); mapEl.dataset.choropleth = "off"; return; }
     const measure = $("f-measure").value;
     const data = await get("choropleth", { level: $("f-level").value, measure: measure, classes: $("f-classes").value, zoom: map.getZoom() });
-    layers.choropleth = L.geoJSON(data, {
+    layers.choropleth = L.geoJSON(onMap(data), {
       renderer: renderer,
       style: (f) => ({
         color: "#555", weight: 1, fillOpacity: f.properties.class === null ? 0.05 : 0.55,
@@ -178,7 +189,7 @@
     const measure = $("f-measure").value;
     const data = await get("hotspots", { level: state.spotLevel, measure: measure, zoom: map.getZoom() });
     data.features = data.features.filter((f) => f.properties.confidence);
-    layers.hotspots = L.geoJSON(data, {
+    layers.hotspots = L.geoJSON(onMap(data), {
       renderer: renderer,
       style: (f) => ({ color: SPOT[f.properties.spot][f.properties.confidence], weight: 4, fill: false }),
       onEachFeature: (feature, shape) => {
@@ -197,7 +208,7 @@
     const data = await get("cards");
     layers.cards = L.layerGroup(
       data.cards.map((c) => {
-        const marker = L.circleMarker([c.lat, c.lon], {
+        const marker = L.circleMarker(latLng(c.lon, c.lat), {
           renderer: renderer, radius: 7, weight: 2, color: "#fff",
           fillColor: c.card === "red" ? "#c62828" : "#f9a825", fillOpacity: 1,
         });
@@ -224,9 +235,9 @@
     if (!$("f-workers").checked) { list.replaceChildren(); $("workers-coverage").textContent = ""; return; }
     const data = await get("workers");
     const group = L.layerGroup();
-    L.geoJSON(data.tracks, { renderer: renderer, style: { color: "#1f6fb2", weight: 3, opacity: 0.8 } }).addTo(group);
+    L.geoJSON(onMap(data.tracks), { renderer: renderer, style: { color: "#1f6fb2", weight: 3, opacity: 0.8 } }).addTo(group);
     data.workers.forEach((w) => {
-      L.circleMarker([w.lat, w.lon], { renderer: renderer, radius: 6, color: "#fff", weight: 2, fillColor: "#1f6fb2", fillOpacity: 1 })
+      L.circleMarker(latLng(w.lon, w.lat), { renderer: renderer, radius: 6, color: "#fff", weight: 2, fillColor: "#1f6fb2", fillOpacity: 1 })
         .bindTooltip(el("span", {}, w.name + " · " + text.lastSeen + " " + new Date(w.at).toLocaleString(lang)))
         .addTo(group);
     });
@@ -259,7 +270,7 @@
     else if (unit.levels_below.length) level.value = unit.levels_below[0];
     state.spotLevel = unit.levels_below.includes("grid") ? "grid" : unit.levels_below[0] || "";
     state.bbox = unit.bbox;
-    if (fit) map.fitBounds([[unit.bbox[1], unit.bbox[0]], [unit.bbox[3], unit.bbox[2]]], { padding: [10, 10] });
+    if (fit) map.fitBounds([latLng(unit.bbox[0], unit.bbox[1]), latLng(unit.bbox[2], unit.bbox[3])], { padding: [10, 10] });
     const h = data.headline;
     $("headline-span").textContent = h.start + " – " + h.end;
     $("headline").replaceChildren(
