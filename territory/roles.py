@@ -17,7 +17,7 @@ DIVIDES_GRIDS = frozenset({R.COMMANDER, R.VILLAGE_OFFICER})
 PATROLS = frozenset({R.GRID_CHIEF, R.GRID_WORKER, R.MICROGRID_WORKER})
 # Seeing incidents: the workers who log them and their superiors up the territory.
 SEES_INCIDENTS = PATROLS | {R.VILLAGE_OFFICER, R.COMMANDER, R.DEPARTMENT_STAFF}
-# Where each role's day starts (URL names; territory never imports the apps they belong to). A user with several roles lands on the work of the
+# Where each role's day starts (URL names). A user with several roles lands on the work of the
 # widest responsibility among them: a commander who is also a grid chief still commands.
 # Volunteers and department staff work the cases dispatched to them: the case desk (a URL name
 # of cases' pages; territory never imports cases).
