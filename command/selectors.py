@@ -807,7 +807,7 @@ def data_version() -> str:
 
 @dataclass
 class Cached:
-    body: dict
+    body: object
     hit: bool
     version: str = field(default="")
 
