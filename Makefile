@@ -35,7 +35,7 @@ bench: bootstrap
 	scripts/with_db.sh --db wangge_bench bash -c '$(PY) bench/bench_database.py && $(PY) bench/assign_households.py && \
 		$(PY) bench/microgrids.py && $(PY) bench/routes.py && $(PY) bench/intake.py && $(PY) bench/tiles.py'
 	@export DJANGO_SETTINGS_MODULE=config.settings.local; \
-	scripts/with_db.sh --db wangge_cbench bash -c '$(PY) bench/bench_database.py && $(PY) bench/cases.py'
+	scripts/with_db.sh --db wangge_cbench bash -c '$(PY) bench/bench_database.py && $(PY) bench/cases.py && $(PY) bench/command.py'
 
 backup: bootstrap
 	@scripts/with_db.sh $(PY) manage.py backup $(BACKUP_ARGS)

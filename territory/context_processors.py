@@ -45,6 +45,16 @@ def navigation(request):
         ),
         # A resident's requests (群众点单) and their rating: cases' pages for the resident role.
         "may_request_cases": SimpleLazyObject(lambda: RoleChoices.RESIDENT in roles()),
+        # The command screen (command/, 一张屏): the commanders' (EDITS_TERRITORY's subtrees).
+        "may_command": SimpleLazyObject(
+            lambda: bool(
+                user
+                and user.is_authenticated
+                and (
+                    user.is_superuser or selectors.jurisdiction_for(user=user).territory_edit_paths
+                )
+            )
+        ),
         # The case indicators: the station and the centre (commanders, village officers).
         "may_see_indicators": SimpleLazyObject(
             lambda: bool(user and user.is_authenticated and selectors.may_divide_grids(user=user))

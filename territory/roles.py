@@ -22,7 +22,8 @@ SEES_INCIDENTS = PATROLS | {R.VILLAGE_OFFICER, R.COMMANDER, R.DEPARTMENT_STAFF}
 # Volunteers and department staff work the cases dispatched to them: the case desk (a URL name
 # of cases' pages; territory never imports cases).
 HOMES = (
-    (frozenset({R.COMMANDER}), "map"),
+    # The command screen (command/, 一张屏): the whole situation of one's territory.
+    (frozenset({R.COMMANDER}), "command"),
     (frozenset({R.VILLAGE_OFFICER}), "planner"),
     (PATROLS, "field"),
     (frozenset({R.DEPARTMENT_STAFF, R.VOLUNTEER}), "case-desk"),

@@ -21,8 +21,8 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 EXPECTED_ERRORS = {"/no-such-page/", "/planner/", "/field/"}
 HOMES = {
     "admin": "/map/",
-    "commander": "/map/",
-    "township_commander": "/map/",
+    "commander": "/command/",
+    "township_commander": "/command/",
     "village_officer": "/planner/",
     "grid_chief": "/field/",
     "grid_worker": "/field/",
@@ -173,7 +173,7 @@ def test_every_role_lands_on_its_work_and_errors_have_a_way_home(
             assert_accessible(page, "login")
         sign_in(page, live_server, role)
         assert page.url == f"{live_server.url}{home}", role
-        if home in ("/map/", "/field/", "/cases/"):
+        if home in ("/map/", "/field/", "/cases/", "/command/"):
             page.wait_for_selector("#map[data-loaded]")
         shoot(page, "home", role, width, height)
         if home not in checked:

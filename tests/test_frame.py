@@ -15,9 +15,24 @@ pytestmark = pytest.mark.django_db
 NAVIGATION = {
     # A superuser may open /field/ but patrols nothing: it is not offered (until it can page
     # through every grid of the county, issue 12 §4).
-    "admin": {"/map/", "/cases/", "/planner/", "/api/docs/", "/admin/", "/cases/indicators/"},
-    "commander": {"/map/", "/cases/", "/planner/", "/api/docs/", "/cases/indicators/"},
-    "township_commander": {"/map/", "/cases/", "/planner/", "/api/docs/", "/cases/indicators/"},
+    "admin": {
+        "/map/",
+        "/command/",
+        "/cases/",
+        "/planner/",
+        "/api/docs/",
+        "/admin/",
+        "/cases/indicators/",
+    },
+    "commander": {"/map/", "/command/", "/cases/", "/planner/", "/api/docs/", "/cases/indicators/"},
+    "township_commander": {
+        "/map/",
+        "/command/",
+        "/cases/",
+        "/planner/",
+        "/api/docs/",
+        "/cases/indicators/",
+    },
     "village_officer": {"/map/", "/cases/", "/planner/", "/api/docs/", "/cases/indicators/"},
     "grid_chief": {"/map/", "/cases/", "/field/", "/api/docs/"},
     "grid_worker": {"/map/", "/cases/", "/field/", "/api/docs/"},

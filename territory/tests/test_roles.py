@@ -6,7 +6,7 @@ from territory.models import RoleChoices as R
 from territory.roles import home_for
 
 ONE_ROLE = {
-    R.COMMANDER: "map",
+    R.COMMANDER: "command",
     R.VILLAGE_OFFICER: "planner",
     R.GRID_CHIEF: "field",
     R.GRID_WORKER: "field",
@@ -30,8 +30,8 @@ def test_each_role_lands_on_its_work(role, home):
     ("roles", "home"),
     [
         # The widest responsibility wins.
-        ({R.COMMANDER, R.GRID_CHIEF}, "map"),
-        ({R.COMMANDER, R.VILLAGE_OFFICER}, "map"),
+        ({R.COMMANDER, R.GRID_CHIEF}, "command"),
+        ({R.COMMANDER, R.VILLAGE_OFFICER}, "command"),
         ({R.VILLAGE_OFFICER, R.GRID_CHIEF}, "planner"),
         # A worker who also lives in a grid still starts from the round.
         ({R.GRID_WORKER, R.RESIDENT}, "field"),

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db
 
 HOMES = {
     "admin": "/map/",
-    "commander": "/map/",
-    "township_commander": "/map/",
+    "commander": "/command/",
+    "township_commander": "/command/",
     "village_officer": "/planner/",
     "grid_chief": "/field/",
     "grid_worker": "/field/",
