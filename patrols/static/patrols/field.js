@@ -225,12 +225,20 @@
       (route.properties.follows_roads ? text.roads : text.straight);
   }
 
+  // While the worker chooses where something happened, a tap on a stop or a cluster sets the
+  // point instead of opening the marker: markers let the tap through to the map.
+  function syncChoosing() {
+    map.getContainer().classList.toggle(
+      "choosing-point", !$("incident-form").hidden || moving !== null);
+  }
+
   map.on("click", async (event) => {
     if (moving) {
       // The refused incident's new point: it is sent again from there.
       const record = (await outboxAll()).find((r) => r.id === moving);
       moving = null;
       $("moving").hidden = true;
+      syncChoosing();
       if (!record) return;
       const [lon, lat] = fromMap(event.latlng);
       record.fields.lon = String(lon);
@@ -299,9 +307,10 @@
 
   $("log-incident").onclick = () => {
     $("incident-form").hidden = false;
+    syncChoosing();
     $("where").textContent = chosen ? text.tapped : position ? text.here : text.noPosition;
   };
-  $("cancel").onclick = () => { $("incident-form").hidden = true; };
+  $("cancel").onclick = () => { $("incident-form").hidden = true; syncChoosing(); };
   $("send").onclick = async () => {
     const where = chosen || position;
     if (!$("item").value) { $("where").textContent = text.pickItem; return; }
@@ -324,6 +333,7 @@
       photos: files.map((f) => ({ name: f.name, blob: f })),
     });
     $("incident-form").hidden = true;
+    syncChoosing();
     showTab($("tab-incidents")); // where the worker sees it wait, then sent
     $("description").value = "";
     $("photos").value = "";
@@ -376,6 +386,7 @@
         button(text.movePoint, "move", () => {
           moving = record.id;
           $("moving").hidden = false;
+          syncChoosing();
         }),
         button(text.discard, "discard", async () => {
           if (!window.confirm(text.confirmDiscard)) return;
