@@ -25,7 +25,7 @@ from cases import selectors as case_selectors
 from cases.indicators import IndicatorError
 from core.api_errors import Problem
 from territory import roles
-from territory.codes import CODE_LENGTH, Level
+from territory.codes import CODE_LENGTH, Level, child_level
 from territory.models import RoleAssignment, Unit
 
 from . import ratings
@@ -339,8 +339,15 @@ def rank(lines: list[dict], by: str) -> list[Standing]:
     return out
 
 
-def parse_ranking(level, by) -> tuple[str, str]:
-    level = level or Level.GRID
+def default_level(unit: Unit) -> str:
+    """The units one level down from `unit` (a county ranks its townships): what its commander
+    compares first; a county's 6,125 grids are a page no one reads, and took 30 s to draw."""
+    below = child_level(unit.level)
+    return below if below in RANKED_LEVELS else Level.GRID
+
+
+def parse_ranking(level, by, *, default: str = Level.GRID) -> tuple[str, str]:
+    level = level or default
     by = by or "score"
     problems = []
     if level not in RANKED_LEVELS:
@@ -357,7 +364,7 @@ def ranking(*, user, unit_code=None, level=None, start=None, end=None, by=None, 
     subtree ranked over the period (this quarter so far by default). 403/404/400 as
     ranking_unit_for and cases.indicators.period say."""
     unit = ranking_unit_for(user=user, unit_code=unit_code)
-    level, by = parse_ranking(level, by)
+    level, by = parse_ranking(level, by, default=default_level(unit))
     if not start and not end:
         p = indicators.this_quarter(today or timezone.localdate())
     else:

@@ -137,3 +137,19 @@ def test_the_ratings_page_shows_the_figures(territory, client):
         reverse("command-ratings"), {"year": 2026, "quarter": 3}, HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
     assert "季度星级评定" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "name, unit, level",
+    [
+        ("commander", "411381", "township"),
+        ("township_commander", "411381001", "village"),
+        ("village_officer", "411381001001", "grid"),
+    ],
+)
+def test_the_rankings_rank_the_units_one_level_down_by_default(territory, api, name, unit, level):
+    # A county's commander compares its townships first: its every grid is a page no one reads.
+    body = api(territory.users[name]).get(reverse("api-command-rankings"), Q3 | {"unit": unit})
+    assert body.status_code == 200, body.content
+    assert body.json()["level"] == level
+    assert {row["code"][: len(unit)] for row in body.json()["rows"]} <= {unit}
