@@ -37,7 +37,8 @@ def test_an_existing_demo_gets_its_departments_on_the_next_run(capsys):
 
 @pytest.mark.slow
 def test_full_demo_scale_passes_the_topology_check(capsys):
-    call_command("seed_demo", "--scale", "demo", verbosity=0)
+    # The territory alone: the demo cases have their own tests (demo/tests/test_cases.py).
+    call_command("seed_demo", "--scale", "demo", "--cases", "0", verbosity=0)
     assert Unit.objects.filter(level="township").count() == 28
     assert Unit.objects.filter(level="village").count() == 626
     assert Unit.objects.filter(level="grid").count() == 6125
@@ -46,5 +47,5 @@ def test_full_demo_scale_passes_the_topology_check(capsys):
     assert report.ok and report.children_checked > 6800, report.defects[:5]
     with pytest.raises(CommandError, match="already has a territory"):
         call_command("seed_demo", verbosity=0)
-    call_command("seed_demo", "--if-empty", verbosity=0)
+    call_command("seed_demo", "--if-empty", "--cases", "0", verbosity=0)
     assert "kept it" in capsys.readouterr().out
