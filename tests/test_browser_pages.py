@@ -135,6 +135,9 @@ def test_field_page_fits_a_small_phone_with_big_tap_targets(
     overflow = page.evaluate(OVERFLOW)
     assert not overflow["wide"] and overflow["page"][0] <= overflow["page"][1], overflow
     page.click(".topbar .menu-toggle")  # closed again
+    # The form closed: while it is open a tap chooses the incident's point, even on a stop.
+    page.click("#cancel")
+    page.wait_for_selector("#incident-form", state="hidden")
     # Zoomed out, the two stops overlap: one badge with their number, named by the stops it
     # holds; a tap on it zooms in and parts them.
     assert sorted(page.locator(".stop-number").all_inner_texts()) == ["1", "2"]
